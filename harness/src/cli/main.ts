@@ -1,0 +1,86 @@
+import { parseArgs } from 'node:util';
+import { join, resolve } from 'node:path';
+import { consoleReporter } from '../report/console.js';
+import { jsonReporter } from '../report/json.js';
+import { junitReporter } from '../report/junit.js';
+import { loadScenarios, ScenarioError } from '../scenario/load.js';
+import { run } from '../run/run.js';
+import { UserError } from '../util/errors.js';
+import { repoRoot } from '../util/paths.js';
+
+const USAGE = `usage:
+  hil run [--out DIR] [--jobs N] SCENARIO_OR_FOLDER...   run scenarios on the default image
+  hil validate SCENARIO_OR_FOLDER...                     check scenario files, run nothing
+exit codes: 0 all passed, 1 a scenario failed or errored, 2 usage or scenario file errors,
+            130/143 interrupted by SIGINT/SIGTERM (a partial report is written)`;
+
+function runId(): string {
+  const d = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  return `${d}-${process.pid}`;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  try {
+    if (cmd === 'run') return await runCmd(rest);
+    if (cmd === 'validate') return await validateCmd(rest);
+    process.stderr.write(`${cmd && cmd !== '--help' && cmd !== '-h' ? `hil: unknown command "${cmd}"\n` : ''}${USAGE}\n`);
+    return cmd === '--help' || cmd === '-h' ? 0 : 2;
+  } catch (e) {
+    if (e instanceof ScenarioError) {
+      process.stderr.write(`${e.message}\nhil: ${e.issues.length} problem(s) in scenario files; nothing was started\n`);
+      return 2;
+    }
+    if (e instanceof UserError) {
+      process.stderr.write(`hil: ${e.message}\n`);
+      return e.exitCode;
+    }
+    process.stderr.write(`hil: ${(e as Error).stack ?? e}\n`);
+    return 2;
+  }
+}
+
+async function validateCmd(args: string[]): Promise<number> {
+  if (!args.length) throw new UserError(`validate needs scenario files or folders\n${USAGE}`);
+  const s = await loadScenarios(args);
+  process.stdout.write(s.map((x) => `ok ${x.file} (${x.name})`).join('\n') + '\n');
+  return 0;
+}
+
+async function runCmd(args: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args, allowPositionals: true, options: { out: { type: 'string' }, jobs: { type: 'string' } } });
+  } catch (e) {
+    throw new UserError(`${(e as Error).message}\n${USAGE}`);
+  }
+  const { values, positionals } = parsed;
+  if (!positionals.length) throw new UserError(`run needs scenario files or folders\n${USAGE}`);
+  const jobs = values.jobs === undefined ? undefined : Number(values.jobs);
+  if (jobs !== undefined && !(Number.isInteger(jobs) && jobs >= 1)) throw new UserError(`--jobs must be a positive integer, not "${values.jobs}"`);
+  const scenarios = await loadScenarios(positionals);
+  const id = runId();
+  const outDir = resolve(values.out ?? join(repoRoot, 'reports', id));
+
+  const ac = new AbortController();
+  let signalled: NodeJS.Signals | undefined;
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (signalled) return;
+    signalled = sig;
+    process.stderr.write(`\nhil: ${sig}: stopping, tearing labs down, writing a partial report\n`);
+    ac.abort(sig);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const report = await run({
+      scenarios, outDir, runId: id, jobs, signal: ac.signal,
+      reporters: [consoleReporter(), jsonReporter(outDir), junitReporter(outDir)],
+    });
+    if (signalled) return signalled === 'SIGINT' ? 130 : 143;
+    return report.scenarios.every((s) => s.status === 'passed' || s.status === 'skipped') ? 0 : 1;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}

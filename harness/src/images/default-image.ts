@@ -1,0 +1,40 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { cacheDir } from '../util/paths.js';
+import { UserError } from '../util/errors.js';
+
+const manifestSchema = z.object({
+  name: z.string(),
+  key: z.string(),
+  kernel: z.object({ package: z.string(), version: z.string(), release: z.string() }),
+  userland: z.record(z.string(), z.string()),
+  modules: z.string(),
+  files: z.object({ kernel: z.string(), initrd: z.string() }),
+});
+
+export interface BootImage {
+  name: string;
+  key: string;
+  kernel: string;
+  initrd: string;
+  kernelRelease: string;
+  modules: string[];
+}
+
+/** The default image built by `npm run setup` (images/default/build.sh). */
+export async function loadDefaultImage(): Promise<BootImage> {
+  const dir = join(cacheDir(), 'images', 'default');
+  const text = await readFile(join(dir, 'manifest.json'), 'utf8').catch(() => {
+    throw new UserError(`the default image is not built (no ${dir}/manifest.json): run \`npm run setup\``);
+  });
+  const m = manifestSchema.parse(JSON.parse(text));
+  return {
+    name: m.name,
+    key: m.key,
+    kernel: join(dir, m.files.kernel),
+    initrd: join(dir, m.files.initrd),
+    kernelRelease: m.kernel.release,
+    modules: m.modules.split(',').filter(Boolean),
+  };
+}

@@ -1,0 +1,38 @@
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { LabNames } from './names.js';
+
+/**
+ * Each live lab is recorded with its owner's pid, so a lab whose harness was killed
+ * outright (SIGKILL, OOM) is removed by the next run instead of living on.
+ */
+const DIR = process.env.HIL_RUN_DIR ?? '/run/offload-hil/labs';
+
+export async function register(names: LabNames): Promise<void> {
+  await mkdir(DIR, { recursive: true });
+  await writeFile(join(DIR, `${names.id}.json`), JSON.stringify({ pid: process.pid, names }));
+}
+
+export async function unregister(names: LabNames): Promise<void> {
+  await rm(join(DIR, `${names.id}.json`), { force: true });
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Labs whose owner is gone. */
+export async function orphans(): Promise<LabNames[]> {
+  const files = await readdir(DIR).catch(() => [] as string[]);
+  const out: LabNames[] = [];
+  for (const f of files.filter((f) => f.endsWith('.json'))) {
+    const rec = await readFile(join(DIR, f), 'utf8').then(JSON.parse).catch(() => undefined);
+    if (rec && !alive(rec.pid)) out.push(rec.names as LabNames);
+  }
+  return out;
+}

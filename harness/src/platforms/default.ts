@@ -1,0 +1,55 @@
+import { ADDRESSING } from '../lab/addressing.js';
+import type { Shell } from '../targets/types.js';
+import { CommandError } from '../util/exec.js';
+import { parseFw4Stderr } from './fw4-output.js';
+import type { ApplyResult, OffloadConfig, Platform } from './types.js';
+
+async function must(shell: Shell, cmd: string): Promise<string> {
+  const r = await shell.run(cmd);
+  if (r.exitCode !== 0) throw new CommandError({ ...r, command: `DUT: ${r.command}` });
+  return r.stdout;
+}
+
+/** The built-in image: its fw4 stand-in reads /etc/hil/firewall (images/default/rootfs/sbin/fw4). */
+export class DefaultPlatform implements Platform {
+  readonly name = 'default';
+  readonly devices = { lan: 'eth0', wan: 'eth1' };
+  readonly bin = { nft: '/usr/sbin/nft', ip: '/usr/sbin/ip', conntrack: '/usr/sbin/conntrack', lsmod: '/sbin/lsmod', dmesg: 'dmesg' };
+
+  async configureNetwork(shell: Shell): Promise<void> {
+    const { lan, wan } = ADDRESSING;
+    const ip = this.bin.ip;
+    const d = this.devices;
+    await must(
+      shell,
+      [
+        `${ip} addr add ${lan.v4.dut}/${lan.v4.prefix} dev ${d.lan}`,
+        `${ip} -6 addr add ${lan.v6.dut}/${lan.v6.prefix} dev ${d.lan} nodad`,
+        `${ip} addr add ${wan.v4.dut}/${wan.v4.prefix} dev ${d.wan}`,
+        `${ip} -6 addr add ${wan.v6.dut}/${wan.v6.prefix} dev ${d.wan} nodad`,
+        `${ip} link set ${d.lan} up`,
+        `${ip} link set ${d.wan} up`,
+        `${ip} route add default via ${wan.v4.host}`,
+        `${ip} -6 route add default via ${wan.v6.host}`,
+        'echo 1 > /proc/sys/net/ipv4/ip_forward',
+        'echo 1 > /proc/sys/net/ipv6/conf/all/forwarding',
+        // OpenWrt turns accounting on; the flowtable's `counter` needs it for per-flow bytes.
+        'if [ -e /proc/sys/net/netfilter/nf_conntrack_acct ]; then echo 1 > /proc/sys/net/netfilter/nf_conntrack_acct; fi',
+      ].join(' && '),
+    );
+  }
+
+  async applyOffload(shell: Shell, cfg: OffloadConfig): Promise<ApplyResult> {
+    const conf = [
+      `flow_offloading=${cfg.mode === 'none' ? 0 : 1}`,
+      `flow_offloading_hw=${cfg.mode === 'hw' ? 1 : 0}`,
+      `lan_devices=${this.devices.lan}`,
+      `wan_devices=${this.devices.wan}`,
+      `forward_counter=${cfg.forwardCounter ? 1 : 0}`,
+    ].join('\n');
+    await must(shell, `printf '%s\\n' '${conf.split('\n').join("' '")}' > /etc/hil/firewall`);
+    // Non-quiet, stderr captured apart from stdout (the agent redirects it): the plain "[!]" form.
+    const result = await shell.run('/sbin/fw4 reload');
+    return { result, output: parseFw4Stderr(result.stderr) };
+  }
+}

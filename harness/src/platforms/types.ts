@@ -1,0 +1,27 @@
+import type { OffloadMode } from '../scenario/schema.js';
+import type { Shell } from '../targets/types.js';
+import type { CommandResult } from '../util/exec.js';
+import type { Fw4Output } from './fw4-output.js';
+
+export interface OffloadConfig {
+  mode: OffloadMode;
+  forwardCounter: boolean;
+}
+
+export interface ApplyResult {
+  result: CommandResult;
+  output: Fw4Output;
+}
+
+/** What differs between DUT systems (default image, OpenWrt, plain Linux). */
+export interface Platform {
+  readonly name: string;
+  /** Addresses, forwarding, conntrack accounting: the lab's plan applied on the DUT. */
+  configureNetwork(shell: Shell): Promise<void>;
+  /** Writes the offload configuration and applies it non-quietly, stderr captured. */
+  applyOffload(shell: Shell, cfg: OffloadConfig): Promise<ApplyResult>;
+  /** The DUT's LAN and WAN device names (the flowtable's devices). */
+  readonly devices: { lan: string; wan: string };
+  /** Full paths: busybox's shell would run its own applets instead of the real tools. */
+  readonly bin: { nft: string; ip: string; conntrack: string; lsmod: string; dmesg: string };
+}

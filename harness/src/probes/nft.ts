@@ -1,0 +1,88 @@
+import type { OffloadMode } from '../scenario/schema.js';
+
+export interface Flowtable {
+  family: string;
+  table: string;
+  name: string;
+  devices: string[];
+  flags: string[];
+}
+
+export interface RuleCounter {
+  family: string;
+  table: string;
+  chain: string;
+  handle: number;
+  comment?: string;
+  packets: number;
+  bytes: number;
+}
+
+export interface Ruleset {
+  tables: { family: string; name: string }[];
+  flowtables: Flowtable[];
+  /** "family table chain" -> flowtables named by `flow add @x` rules in that chain. */
+  flowRules: { family: string; table: string; chain: string; flowtable: string }[];
+  counters: RuleCounter[];
+}
+
+type Obj = Record<string, unknown>;
+const asArray = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : v === undefined ? [] : [String(v)]);
+
+function* walk(v: unknown): Generator<Obj> {
+  if (Array.isArray(v)) for (const x of v) yield* walk(x);
+  else if (v && typeof v === 'object') {
+    yield v as Obj;
+    for (const x of Object.values(v)) yield* walk(x);
+  }
+}
+
+/** `nft -j list ruleset` (or `list flowtables`) output. */
+export function parseNftJson(text: string): Ruleset {
+  const doc = JSON.parse(text) as { nftables?: Obj[] };
+  const out: Ruleset = { tables: [], flowtables: [], flowRules: [], counters: [] };
+  for (const item of doc.nftables ?? []) {
+    if (item.table) {
+      const t = item.table as Obj;
+      out.tables.push({ family: String(t.family), name: String(t.name) });
+    } else if (item.flowtable) {
+      const f = item.flowtable as Obj;
+      out.flowtables.push({
+        family: String(f.family),
+        table: String(f.table),
+        name: String(f.name),
+        devices: asArray(f.dev),
+        flags: asArray(f.flags),
+      });
+    } else if (item.rule) {
+      const r = item.rule as Obj;
+      const base = { family: String(r.family), table: String(r.table), chain: String(r.chain) };
+      for (const o of walk(r.expr)) {
+        const flow = o.flow as Obj | undefined;
+        if (flow && flow.op === 'add') out.flowRules.push({ ...base, flowtable: String(flow.flowtable).replace(/^@/, '') });
+        const c = o.counter as Obj | undefined;
+        if (c && typeof c.packets === 'number') {
+          out.counters.push({
+            ...base,
+            handle: Number(r.handle),
+            comment: typeof r.comment === 'string' ? r.comment : undefined,
+            packets: c.packets,
+            bytes: Number(c.bytes),
+          });
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * The offload mode the kernel will really apply: a flowtable that a forward rule
+ * feeds (`flow add @ft`), with `flags offload` for hardware. Never what was asked for.
+ */
+export function effectiveOffload(rs: Ruleset, table = 'fw4'): OffloadMode {
+  const fed = rs.flowRules.filter((r) => r.table === table && r.chain === 'forward');
+  const fts = rs.flowtables.filter((f) => f.table === table && fed.some((r) => r.flowtable === f.name));
+  if (fts.length === 0) return 'none';
+  return fts.some((f) => f.flags.includes('offload')) ? 'hw' : 'sw';
+}

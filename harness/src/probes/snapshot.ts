@@ -1,0 +1,53 @@
+import type { Platform } from '../platforms/types.js';
+import type { Shell } from '../targets/types.js';
+import { parseConntrack, type CtEntry } from './conntrack.js';
+import { parseNftJson, type Ruleset } from './nft.js';
+
+export interface Snapshot {
+  /** Milliseconds since the scenario's traffic phase began. */
+  tMs: number;
+  conntrack: CtEntry[];
+  ruleset: Ruleset;
+}
+
+const SEP = '--hil-snapshot-separator--';
+
+/** One console round trip for both: samples during traffic must stay cheap. */
+export async function takeSnapshot(shell: Shell, platform: Platform, t0: number): Promise<Snapshot> {
+  const r = await shell.run(`cat /proc/net/nf_conntrack && echo ${SEP} && ${platform.bin.nft} -j list ruleset`);
+  const tMs = performance.now() - t0;
+  if (r.exitCode !== 0) throw new Error(`snapshot failed (exit ${r.exitCode}): ${r.stderr.trim() || r.stdout.trim()}`);
+  const [ct = '', nft = ''] = r.stdout.split(`${SEP}\n`);
+  return { tMs, conntrack: parseConntrack(ct), ruleset: parseNftJson(nft) };
+}
+
+/** Samples until stopped; one sample at a time, `intervalMs` apart at most. */
+export class Sampler {
+  readonly samples: Snapshot[] = [];
+  readonly errors: string[] = [];
+  private stopped = false;
+  private loop: Promise<void> | undefined;
+
+  constructor(private readonly shell: Shell, private readonly platform: Platform, private readonly t0: number, private readonly intervalMs: number) {}
+
+  start(): void {
+    this.loop = (async () => {
+      while (!this.stopped) {
+        const began = performance.now();
+        try {
+          this.samples.push(await takeSnapshot(this.shell, this.platform, this.t0));
+        } catch (e) {
+          this.errors.push((e as Error).message);
+          if (this.errors.length > 3) return;
+        }
+        const wait = this.intervalMs - (performance.now() - began);
+        if (wait > 0 && !this.stopped) await new Promise((r) => setTimeout(r, wait));
+      }
+    })();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.loop;
+  }
+}

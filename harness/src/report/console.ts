@@ -1,0 +1,32 @@
+import type { Reporter } from '../run/events.js';
+import type { RunReport, ScenarioReport } from './types.js';
+
+const started = new Map<string, number>();
+
+/** Plain progress lines on stderr, a short summary on stdout. */
+export function consoleReporter(out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Reporter {
+  return {
+    onRunStart: ({ runId, outDir, scenarios, jobs }) => {
+      err.write(`hil: run ${runId}: ${scenarios.length} scenario(s), ${jobs} at a time, reports in ${outDir}\n`);
+    },
+    onStep: (s, step, detail) => {
+      if (!started.has(s.name)) started.set(s.name, performance.now());
+      const t = ((performance.now() - started.get(s.name)!) / 1000).toFixed(1);
+      err.write(`  ${s.name} [${t}s] ${step}${detail ? `: ${detail}` : ''}\n`);
+    },
+    onScenarioEnd: (r: ScenarioReport) => {
+      err.write(`  ${r.name}: ${r.status.toUpperCase()}${r.reason ? ` (${r.reason})` : ''}\n`);
+    },
+    onRunEnd: (r: RunReport) => {
+      const lines = ['', `offload-hil ${r.runId}`];
+      for (const s of r.scenarios) {
+        lines.push(`${s.status.toUpperCase().padEnd(7)} ${s.name.padEnd(20)} ${(s.durationMs / 1000).toFixed(1).padStart(5)} s  ${s.accel ?? ''}  offload ${s.offload.requested} -> ${s.offload.effective ?? '-'}${s.offload.fallback ? ' (fallback warned)' : ''}`);
+        if (s.reason) lines.push(`        ${s.reason}`);
+        for (const a of s.assertions.filter((a) => !a.passed)) lines.push(`        ${a.name}: expected ${a.expected}; actual ${a.actual}`);
+      }
+      const n = (st: string) => r.scenarios.filter((s) => s.status === st).length;
+      lines.push('', `${n('passed')} passed, ${n('failed')} failed, ${n('error')} error, ${n('skipped')} skipped in ${(r.durationMs / 1000).toFixed(1)} s`, '');
+      out.write(lines.join('\n'));
+    },
+  };
+}

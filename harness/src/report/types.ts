@@ -1,0 +1,63 @@
+import type { FlowReport } from '../expect/flows.js';
+import type { OffloadMode } from '../scenario/schema.js';
+import type { Accel } from '../targets/types.js';
+
+export const STATUSES = ['passed', 'failed', 'error', 'skipped'] as const;
+export type Status = (typeof STATUSES)[number];
+
+export interface Assertion {
+  name: string;
+  passed: boolean;
+  expected: string;
+  actual: string;
+}
+
+export interface TimelinePoint {
+  tMs: number;
+  flows: Record<OffloadMode, number>;
+  forwardCounterPackets: number | null;
+  flowtableDevices: number;
+}
+
+export interface StepTiming {
+  name: string;
+  durationMs: number;
+}
+
+/** report.json's per-scenario record (version 1): later tools read it, so extend, never break. */
+export interface ScenarioReport {
+  name: string;
+  file: string;
+  status: Status;
+  /** The reason for error and skipped. */
+  reason?: string;
+  durationMs: number;
+  accel: Accel | null;
+  accelReason?: string;
+  boot: { kind: 'cold'; ms: number; guest: Record<string, string> } | null;
+  offload: {
+    requested: OffloadMode;
+    effective: OffloadMode | null;
+    fallback: boolean;
+    warning: string | null;
+    kernelError: string | null;
+    applyStderr?: string;
+    applyExitCode?: number;
+  };
+  flows: FlowReport[];
+  traffic: { proto: string; family: string; direction: string; streams: number; bitsPerSecond: number; bytes: number; error: string | null }[];
+  assertions: Assertion[];
+  timeline: TimelinePoint[];
+  kernelLog: { trouble: string[] };
+  steps: StepTiming[];
+  transcript: string | null;
+}
+
+export interface RunReport {
+  version: 1;
+  runId: string;
+  startedAt: string;
+  durationMs: number;
+  host: { node: string; jobs: number };
+  scenarios: ScenarioReport[];
+}

@@ -1,0 +1,27 @@
+import type { RunReport, ScenarioReport } from '../report/types.js';
+import type { Scenario } from '../scenario/schema.js';
+
+/** Every hook optional (Playwright's lesson); a reporter that throws is disabled, the run goes on. */
+export interface Reporter {
+  onRunStart?(info: { runId: string; outDir: string; scenarios: Scenario[]; jobs: number }): void | Promise<void>;
+  onStep?(scenario: Scenario, step: string, detail?: string): void;
+  onScenarioEnd?(report: ScenarioReport): void | Promise<void>;
+  onRunEnd?(report: RunReport): void | Promise<void>;
+}
+
+export class Reporters {
+  private readonly failed = new Set<Reporter>();
+  constructor(private readonly list: Reporter[]) {}
+
+  async emit<K extends keyof Reporter>(hook: K, ...args: Parameters<NonNullable<Reporter[K]>>): Promise<void> {
+    for (const r of this.list) {
+      if (this.failed.has(r)) continue;
+      try {
+        await (r[hook] as ((...a: unknown[]) => unknown) | undefined)?.apply(r, args);
+      } catch (e) {
+        this.failed.add(r);
+        process.stderr.write(`hil: a reporter failed in ${hook} and is disabled: ${(e as Error).message}\n`);
+      }
+    }
+  }
+}

@@ -1,0 +1,72 @@
+import { cpus, freemem } from 'node:os';
+import { mkdir } from 'node:fs/promises';
+import { loadDefaultImage } from '../images/default-image.js';
+import { reapOrphans } from '../lab/lab.js';
+import { newRunToken } from '../lab/names.js';
+import type { RunReport, ScenarioReport } from '../report/types.js';
+import type { Scenario } from '../scenario/schema.js';
+import { chooseAccel } from '../targets/accel.js';
+import { loadProfile } from '../targets/qemu-profile.js';
+import { Reporters, type Reporter } from './events.js';
+import { checkPrerequisites } from './prerequisites.js';
+import { runScenario } from './scenario-run.js';
+
+export interface RunOptions {
+  scenarios: Scenario[];
+  outDir: string;
+  runId: string;
+  jobs?: number;
+  reporters: Reporter[];
+  signal: AbortSignal;
+}
+
+/** Two TCG guests per core saturate it; memory: 256 MiB guest + QEMU's own. */
+export function defaultJobs(): number {
+  return Math.max(1, Math.min(cpus().length, Math.floor(freemem() / (512 * 1024 * 1024))));
+}
+
+export async function run(o: RunOptions): Promise<RunReport> {
+  const started = Date.now();
+  const jobs = o.jobs ?? defaultJobs();
+  const reporters = new Reporters(o.reporters);
+  await mkdir(o.outDir, { recursive: true });
+  await checkPrerequisites();
+  await reapOrphans();
+  const image = await loadDefaultImage();
+  const profiles = new Map<string, Awaited<ReturnType<typeof loadProfile>>>();
+  for (const s of o.scenarios) if (!profiles.has(s.target.profile)) profiles.set(s.target.profile, await loadProfile(s.target.profile));
+  const accel = await chooseAccel(profiles.values().next().value!, image);
+  await reporters.emit('onRunStart', { runId: o.runId, outDir: o.outDir, scenarios: o.scenarios, jobs });
+
+  const token = newRunToken();
+  const results: ScenarioReport[] = new Array(o.scenarios.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < o.scenarios.length) {
+      const i = next++;
+      const s = o.scenarios[i]!;
+      results[i] = o.signal.aborted
+        ? { ...(await skipped(s, `interrupted (${String(o.signal.reason)}) before start`)) }
+        : await runScenario({
+            scenario: s, index: i, runToken: token, outDir: o.outDir, image, profile: profiles.get(s.target.profile)!, accel,
+            signal: o.signal, onStep: (step, detail) => reporters.emit('onStep', s, step, detail),
+          });
+      await reporters.emit('onScenarioEnd', results[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(jobs, o.scenarios.length) }, worker));
+  const report: RunReport = {
+    version: 1, runId: o.runId, startedAt: new Date(started).toISOString(), durationMs: Date.now() - started,
+    host: { node: process.version, jobs }, scenarios: results,
+  };
+  await reporters.emit('onRunEnd', report);
+  return report;
+}
+
+async function skipped(s: Scenario, reason: string): Promise<ScenarioReport> {
+  return {
+    name: s.name, file: s.file, status: 'skipped', reason, durationMs: 0, accel: null, boot: null,
+    offload: { requested: s.offload, effective: null, fallback: false, warning: null, kernelError: null },
+    flows: [], traffic: [], assertions: [], timeline: [], kernelLog: { trouble: [] }, steps: [], transcript: null,
+  };
+}

@@ -1,0 +1,156 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { evaluate } from '../expect/evaluate.js';
+import { matchFlows } from '../expect/flows.js';
+import type { BootImage } from '../images/default-image.js';
+import { Lab } from '../lab/lab.js';
+import { DefaultPlatform } from '../platforms/default.js';
+import { kernelTrouble, parseDmesg } from '../probes/kernel-log.js';
+import { effectiveOffload } from '../probes/nft.js';
+import { Sampler, takeSnapshot, type Snapshot } from '../probes/snapshot.js';
+import type { ScenarioReport, TimelinePoint } from '../report/types.js';
+import type { Scenario } from '../scenario/schema.js';
+import type { AccelChoice } from '../targets/accel.js';
+import { bootQemu } from '../targets/qemu.js';
+import type { QemuProfile } from '../targets/qemu-profile.js';
+import type { Dut } from '../targets/types.js';
+import { runIperf3, type TrafficRun } from '../traffic/iperf3.js';
+import { hwOffloadRefusal } from '../probes/hw-offload.js';
+import { TeardownStack } from './teardown.js';
+
+export interface ScenarioContext {
+  scenario: Scenario;
+  index: number;
+  runToken: string;
+  outDir: string;
+  image: BootImage;
+  profile: QemuProfile;
+  accel: AccelChoice;
+  signal: AbortSignal;
+  onStep: (step: string, detail?: string) => void;
+}
+
+export const FORWARD_COUNTER_COMMENT = 'hil: forward-chain counter';
+const BASE_PORT = 5201;
+
+function emptyReport(s: Scenario): ScenarioReport {
+  return {
+    name: s.name, file: s.file, status: 'error', durationMs: 0, accel: null, boot: null,
+    offload: { requested: s.offload, effective: null, fallback: false, warning: null, kernelError: null },
+    flows: [], traffic: [], assertions: [], timeline: [], kernelLog: { trouble: [] }, steps: [], transcript: null,
+  };
+}
+
+function timeline(samples: Snapshot[]): TimelinePoint[] {
+  return samples.map((s) => {
+    const flows = { none: 0, sw: 0, hw: 0 };
+    for (const e of s.conntrack) if (e.proto === 'tcp' || e.proto === 'udp') flows[e.state]++;
+    const fc = s.ruleset.counters.find((c) => c.comment === FORWARD_COUNTER_COMMENT);
+    return { tMs: Math.round(s.tMs), flows, forwardCounterPackets: fc?.packets ?? null, flowtableDevices: s.ruleset.flowtables.reduce((a, f) => a + f.devices.length, 0) };
+  });
+}
+
+/** One scenario on its own lab; never throws: every outcome is a report. */
+export async function runScenario(ctx: ScenarioContext): Promise<ScenarioReport> {
+  const { scenario: s, signal } = ctx;
+  const report = emptyReport(s);
+  const started = performance.now();
+  const teardown = new TeardownStack();
+  const dir = join(ctx.outDir, s.name);
+  const step = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
+    if (signal.aborted) throw new Error(`interrupted (${String(signal.reason ?? 'signal')}) before ${name}`);
+    ctx.onStep(name);
+    const t = performance.now();
+    try {
+      return await fn();
+    } finally {
+      report.steps.push({ name, durationMs: Math.round(performance.now() - t) });
+    }
+  };
+
+  try {
+    await mkdir(dir, { recursive: true });
+    report.transcript = join(dir, 'console.log');
+    const lab = await step('lab', () => Lab.create(ctx.runToken, ctx.index));
+    teardown.push('lab', () => lab.destroy());
+    const dut: Dut = await step('boot', () =>
+      bootQemu({
+        name: `hil-${lab.names.id}`, profile: ctx.profile, image: ctx.image, accel: ctx.accel,
+        netns: lab.names.ns.dut, taps: lab.names.taps, withoutModules: s.dut.withoutModules,
+        transcript: report.transcript!, bootTimeoutMs: s.timeouts.bootMs, commandTimeoutMs: s.timeouts.commandMs, signal,
+      }),
+    );
+    teardown.push('qemu', () => dut.stop());
+    report.accel = dut.accel;
+    report.accelReason = dut.accelReason;
+    report.boot = { kind: 'cold', ms: Math.round(dut.bootMs), guest: dut.banner };
+    ctx.onStep('boot', `${dut.accel} ${(dut.bootMs / 1000).toFixed(1)} s`);
+
+    const platform = new DefaultPlatform();
+    await step('wire', async () => {
+      await lab.wireHosts();
+      await platform.configureNetwork(dut.shell);
+    });
+
+    await step('configure', async () => {
+      const applied = await platform.applyOffload(dut.shell, { mode: s.offload, forwardCounter: s.firewall.forwardCounter });
+      report.offload.applyStderr = applied.result.stderr;
+      report.offload.applyExitCode = applied.result.exitCode;
+      report.offload.warning = applied.output.warning;
+      report.offload.fallback = applied.output.warning !== null;
+      const snap = await takeSnapshot(dut.shell, platform, performance.now());
+      report.offload.effective = effectiveOffload(snap.ruleset);
+      if (applied.output.nftErrors.length) report.offload.kernelError = applied.output.nftErrors.join('\n');
+      else if (s.offload === 'hw' && report.offload.effective !== 'hw') {
+        report.offload.kernelError = await hwOffloadRefusal(dut.shell, platform);
+      }
+    });
+
+    const t0 = performance.now();
+    const sampler = new Sampler(dut.shell, platform, t0, s.sampling.intervalMs);
+    const runs: TrafficRun[] = await step('traffic', async () => {
+      sampler.start();
+      try {
+        return await Promise.all(s.traffic.map((t, i) => runIperf3(lab.names, t, BASE_PORT + i, t0, signal)));
+      } finally {
+        await sampler.stop();
+      }
+    });
+    if (signal.aborted) throw new Error(`interrupted (${String(signal.reason ?? 'signal')}) during traffic`);
+    if (sampler.errors.length) throw new Error(`sampling failed: ${sampler.errors[0]}`);
+
+    await step('collect', async () => {
+      const final = await takeSnapshot(dut.shell, platform, t0);
+      report.timeline = timeline([...sampler.samples, final]);
+      report.flows = matchFlows(runs, sampler.samples);
+      report.traffic = runs.map((r) => ({
+        proto: r.spec.proto, family: r.spec.family, direction: r.spec.direction, streams: r.spec.streams,
+        bitsPerSecond: Math.round(r.client.bitsPerSecond), bytes: Math.max(r.client.bytesReceived, r.client.bytesSent),
+        error: r.client.error ?? null,
+      }));
+      const dmesg = await dut.shell.run(platform.bin.dmesg);
+      report.kernelLog.trouble = kernelTrouble(parseDmesg(dmesg.stdout)).map((l) => l.text);
+      const fwd = final.ruleset.counters.find((c) => c.comment === FORWARD_COUNTER_COMMENT);
+      report.assertions = evaluate(s.expect, { ...report, forwardCounterPackets: fwd?.packets ?? null });
+      report.assertions.push({
+        name: 'kernel log clean',
+        passed: report.kernelLog.trouble.length === 0,
+        expected: 'no kernel warning, BUG or oops',
+        actual: report.kernelLog.trouble.length ? report.kernelLog.trouble.slice(0, 3).join(' | ') : 'clean',
+      });
+    });
+    report.status = report.assertions.every((a) => a.passed) ? 'passed' : 'failed';
+  } catch (e) {
+    report.status = 'error';
+    report.reason = (e as Error).message;
+  } finally {
+    ctx.onStep('teardown');
+    const problems = await teardown.runAll();
+    if (problems.length) {
+      report.status = 'error';
+      report.reason = [report.reason, `teardown: ${problems.join('; ')}`].filter(Boolean).join('; ');
+    }
+    report.durationMs = Math.round(performance.now() - started);
+  }
+  return report;
+}

@@ -1,0 +1,97 @@
+import { z } from 'zod';
+
+/** Const tables: the unions below derive from them, so a typo is a compile error. */
+export const OFFLOAD_MODES = ['none', 'sw', 'hw'] as const;
+export type OffloadMode = (typeof OFFLOAD_MODES)[number];
+export const PROTOS = ['tcp', 'udp'] as const;
+export const FAMILIES = ['ipv4', 'ipv6'] as const;
+export const DIRECTIONS = ['upload', 'download'] as const;
+
+const bitrate = z
+  .union([z.number().int().nonnegative(), z.string().regex(/^\d+(\.\d+)?[KMG]?$/, 'a rate such as 100M, 1G or 0 (unlimited)')])
+  .transform(String);
+
+export const trafficSchema = z.strictObject({
+  tool: z.literal('iperf3').default('iperf3'),
+  proto: z.enum(PROTOS).default('tcp'),
+  family: z.enum(FAMILIES).default('ipv4'),
+  /** upload: LAN host sends to the WAN host; download: the WAN host sends (iperf3 -R). */
+  direction: z.enum(DIRECTIONS).default('upload'),
+  streams: z.number().int().min(1).max(128).default(1),
+  /** Seconds. */
+  duration: z.number().min(1).max(600).default(3),
+  /** iperf3 -b; UDP defaults to 1M in iperf3 itself, so say it for UDP. */
+  bitrate: bitrate.optional(),
+});
+export type Traffic = z.infer<typeof trafficSchema>;
+
+export const expectSchema = z
+  .strictObject({
+    offload: z
+      .strictObject({
+        /** The mode the kernel's ruleset shows, not the one requested. */
+        effective: z.enum(OFFLOAD_MODES).optional(),
+        /** Whether firewall4's "falling back to software offloading" warning was printed. */
+        fallback: z.boolean().optional(),
+      })
+      .optional(),
+    flows: z
+      .strictObject({
+        /** The state every data stream was last seen in while its traffic ran. */
+        state: z.enum(OFFLOAD_MODES),
+        /** How many data streams must have been found in conntrack at all. */
+        minMatched: z.number().int().min(1).optional(),
+      })
+      .optional(),
+    forwardCounter: z
+      .strictObject({
+        /** Forward-chain counter packets divided by the packets conntrack counted for the traffic. */
+        maxFraction: z.number().positive().max(1).optional(),
+        minFraction: z.number().min(0).max(1).optional(),
+      })
+      .optional(),
+  })
+  .refine((e) => Object.values(e).some((v) => v !== undefined), {
+    message: 'expect needs at least one expectation: a scenario that checks nothing cannot pass',
+  });
+export type Expect = z.infer<typeof expectSchema>;
+
+export const scenarioSchema = z.strictObject({
+  name: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'lowercase letters, digits, ".", "_" and "-"').optional(),
+  description: z.string().optional(),
+  target: z
+    .strictObject({
+      image: z.literal('default').default('default'),
+      profile: z.string().default('x86-64'),
+    })
+    .default({ image: 'default', profile: 'x86-64' }),
+  dut: z
+    .strictObject({
+      /** Kernel modules deleted from the DUT before boot-time loading: absent, not merely unloaded. */
+      withoutModules: z.array(z.string().regex(/^[a-z0-9_-]+$/)).default([]),
+    })
+    .default({ withoutModules: [] }),
+  offload: z.enum(OFFLOAD_MODES),
+  firewall: z
+    .strictObject({
+      /** A counter rule at the top of the forward chain (the "complex logging" caveat made visible). */
+      forwardCounter: z.boolean().default(false),
+    })
+    .default({ forwardCounter: false }),
+  traffic: z.array(trafficSchema).min(1),
+  sampling: z.strictObject({ intervalMs: z.number().int().min(50).max(10_000).default(300) }).default({ intervalMs: 300 }),
+  timeouts: z
+    .strictObject({
+      bootMs: z.number().int().positive().default(60_000),
+      commandMs: z.number().int().positive().default(20_000),
+    })
+    .default({ bootMs: 60_000, commandMs: 20_000 }),
+  expect: expectSchema,
+});
+
+export type ScenarioInput = z.input<typeof scenarioSchema>;
+export type ScenarioSpec = z.infer<typeof scenarioSchema>;
+export interface Scenario extends ScenarioSpec {
+  name: string;
+  file: string;
+}

@@ -1,0 +1,41 @@
+import type { BootImage } from '../images/default-image.js';
+import type { QemuProfile, NicRole } from './qemu-profile.js';
+import type { Accel } from './types.js';
+
+export interface QemuArgsInput {
+  name: string;
+  profile: QemuProfile;
+  image: BootImage;
+  accel: Accel;
+  /** Tap device per NIC role; roles without a tap get no NIC. */
+  taps: Partial<Record<NicRole, string>>;
+  withoutModules?: readonly string[];
+}
+
+export function qemuArgs(i: QemuArgsInput): string[] {
+  const append = [i.profile.append, 'panic=1'];
+  if (i.withoutModules?.length) append.push(`hil.without=${i.withoutModules.join(',')}`);
+  const args = [
+    '-name', i.name,
+    '-machine', i.profile.machine,
+    '-accel', i.accel,
+    '-cpu', i.profile.cpu[i.accel],
+    '-m', String(i.profile.memoryMb),
+    '-smp', String(i.profile.smp),
+    '-nodefaults', '-no-user-config', '-display', 'none',
+    // A guest panic or reboot ends QEMU, so the harness sees a closed console at once.
+    '-no-reboot',
+    '-kernel', i.image.kernel,
+    '-initrd', i.image.initrd,
+    '-append', append.join(' '),
+    '-chardev', 'stdio,id=con,signal=off',
+    '-serial', 'chardev:con',
+  ];
+  for (const nic of i.profile.nics) {
+    const tap = i.taps[nic.role];
+    if (!tap) continue;
+    args.push('-netdev', `tap,id=${nic.role},ifname=${tap},script=no,downscript=no`);
+    args.push('-device', `${i.profile.nic},netdev=${nic.role},mac=${nic.mac}`);
+  }
+  return args;
+}

@@ -1,0 +1,30 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { repoRoot } from '../util/paths.js';
+import { UserError } from '../util/errors.js';
+
+export const NIC_ROLES = ['lan', 'wan'] as const;
+export type NicRole = (typeof NIC_ROLES)[number];
+
+const profileSchema = z.object({
+  $comment: z.string().optional(),
+  name: z.string(),
+  binary: z.string(),
+  machine: z.string(),
+  cpu: z.object({ kvm: z.string(), tcg: z.string() }),
+  memoryMb: z.number().int().positive(),
+  smp: z.number().int().positive(),
+  nic: z.string(),
+  append: z.string(),
+  nics: z.array(z.object({ role: z.enum(NIC_ROLES), mac: z.string().regex(/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/) })),
+});
+export type QemuProfile = z.infer<typeof profileSchema>;
+
+export async function loadProfile(name: string): Promise<QemuProfile> {
+  const file = join(repoRoot, 'qemu', `${name}.json`);
+  const text = await readFile(file, 'utf8').catch(() => {
+    throw new UserError(`unknown QEMU profile "${name}" (no ${file})`);
+  });
+  return profileSchema.parse(JSON.parse(text));
+}

@@ -1,0 +1,138 @@
+import type { CommandResult } from '../util/exec.js';
+import type { Shell } from './types.js';
+
+/**
+ * The host side of the DUT agent's framing (images/default/rootfs/usr/lib/hil/agent):
+ *   send  "<id> P <command>\n" or "<id> B <base64>\n"
+ *   read  RS<id> B\n <stdout> \nRS<id> X <rc>\n <stderr> \nRS<id> Z\n
+ * Markers carry a unique id and the exit code, so no prompt is ever guessed at.
+ */
+export const RS = '\x1e';
+
+export function encodeCommand(id: string, command: string): string {
+  const plain = /^[\x20-\x7e]*$/.test(command) && command.trim() === command && command.length > 0;
+  return plain ? `${id} P ${command}\n` : `${id} B ${Buffer.from(command).toString('base64')}\n`;
+}
+
+export interface Frame {
+  stdout: string;
+  stderr: string;
+  exitCode: number;
+  /** Index just past the frame in the buffer. */
+  end: number;
+}
+
+/** Finds the complete frame for id in buf, or undefined while it is still arriving. */
+export function parseFrame(buf: string, id: string): Frame | undefined {
+  const begin = `${RS}${id} B\n`;
+  const b = buf.indexOf(begin);
+  if (b < 0) return undefined;
+  const endMark = `\n${RS}${id} Z\n`;
+  const z = buf.indexOf(endMark, b);
+  if (z < 0) return undefined;
+  const x = buf.lastIndexOf(`\n${RS}${id} X `, z);
+  if (x < b) return undefined;
+  const rcEnd = buf.indexOf('\n', x + 1 + RS.length + id.length + 3);
+  const exitCode = Number(buf.slice(x + 1 + RS.length + id.length + 3, rcEnd));
+  return {
+    stdout: buf.slice(b + begin.length, x),
+    stderr: buf.slice(rcEnd + 1, z),
+    exitCode: Number.isFinite(exitCode) ? exitCode : 255,
+    end: z + endMark.length,
+  };
+}
+
+export interface Banner {
+  fields: Record<string, string>;
+  end: number;
+}
+
+/** The agent's readiness line: RS"HIL-READY k=v k=v\n". */
+export function parseBanner(buf: string): Banner | undefined {
+  const m = new RegExp(`${RS}HIL-READY ([^\\n]*)\\n`).exec(buf);
+  if (!m) return undefined;
+  const fields: Record<string, string> = {};
+  for (const kv of (m[1] ?? '').trim().split(/\s+/)) {
+    const i = kv.indexOf('=');
+    if (i > 0) fields[kv.slice(0, i)] = kv.slice(i + 1);
+  }
+  return { fields, end: m.index + m[0].length };
+}
+
+export class ShellTimeoutError extends Error {}
+export class ConsoleClosedError extends Error {}
+
+export interface ConsoleLike {
+  onData(l: (d: string) => void): () => void;
+  write(d: string): void;
+  readonly closed: boolean;
+  readonly exited: Promise<unknown>;
+}
+
+/** One command at a time over a console; a timed-out command leaves the shell unusable, and says so. */
+export class ConsoleShell implements Shell {
+  private buf = '';
+  private seq = 0;
+  private queue: Promise<unknown> = Promise.resolve();
+  private broken: string | undefined;
+  private waiter: (() => void) | undefined;
+
+  constructor(private readonly con: ConsoleLike, private readonly defaultTimeoutMs: number) {
+    con.onData((d) => {
+      this.buf += d;
+      this.waiter?.();
+    });
+    void con.exited.then(() => {
+      this.broken ??= 'the DUT console closed (QEMU exited)';
+      this.waiter?.();
+    });
+  }
+
+  /** Waits for the agent's banner; output before it (the boot log) is dropped from the buffer. */
+  async waitReady(timeoutMs: number, signal?: AbortSignal): Promise<Record<string, string>> {
+    const b = await this.until(() => parseBanner(this.buf), timeoutMs, 'waiting for the DUT shell', signal);
+    this.buf = this.buf.slice(b.end);
+    return b.fields;
+  }
+
+  run(command: string, opts: { timeoutMs?: number } = {}): Promise<CommandResult> {
+    const next = this.queue.then(() => this.runNow(command, opts.timeoutMs ?? this.defaultTimeoutMs));
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private async runNow(command: string, timeoutMs: number): Promise<CommandResult> {
+    if (this.broken) throw new ConsoleClosedError(`DUT shell unusable: ${this.broken}`);
+    const id = `h${(++this.seq).toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+    const start = performance.now();
+    this.con.write(encodeCommand(id, command));
+    const f = await this.until(() => parseFrame(this.buf, id), timeoutMs, `command "${command.slice(0, 80)}"`);
+    this.buf = this.buf.slice(f.end);
+    return { command, exitCode: f.exitCode, stdout: f.stdout, stderr: f.stderr, durationMs: performance.now() - start };
+  }
+
+  private until<T>(probe: () => T | undefined, timeoutMs: number, what: string, signal?: AbortSignal): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const finish = (err?: Error, v?: T) => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        this.waiter = undefined;
+        if (err) reject(err);
+        else resolve(v as T);
+      };
+      const check = () => {
+        const v = probe();
+        if (v !== undefined) finish(undefined, v);
+        else if (this.broken) finish(new ConsoleClosedError(`${what}: ${this.broken}`));
+      };
+      const onAbort = () => finish(new Error(`${what}: interrupted`));
+      const timer = setTimeout(() => {
+        this.broken = `${what} timed out after ${timeoutMs} ms`;
+        finish(new ShellTimeoutError(this.broken));
+      }, timeoutMs);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.waiter = check;
+      check();
+    });
+  }
+}

@@ -1,0 +1,50 @@
+import { normalizeIp, type Tuple } from '../probes/conntrack.js';
+
+export interface Iperf3Stream {
+  /** As the socket sees it: local -> remote. */
+  local: { host: string; port: number };
+  remote: { host: string; port: number };
+}
+
+export interface Iperf3Result {
+  protocol: 'tcp' | 'udp';
+  streams: Iperf3Stream[];
+  /** Bytes the sending side sent, and the receiving side received. */
+  bytesSent: number;
+  bytesReceived: number;
+  bitsPerSecond: number;
+  error?: string;
+}
+
+type J = Record<string, any>;
+
+/** iperf3 -J output (client or server). */
+export function parseIperf3(text: string): Iperf3Result {
+  let j: J;
+  try {
+    j = JSON.parse(text) as J;
+  } catch {
+    return { protocol: 'tcp', streams: [], bytesSent: 0, bytesReceived: 0, bitsPerSecond: 0, error: `no JSON from iperf3: ${text.trim().slice(0, 200)}` };
+  }
+  const protocol = String(j.start?.test_start?.protocol ?? 'TCP').toLowerCase() === 'udp' ? 'udp' : 'tcp';
+  const streams: Iperf3Stream[] = (j.start?.connected ?? []).map((c: J) => ({
+    local: { host: normalizeIp(String(c.local_host)), port: Number(c.local_port) },
+    remote: { host: normalizeIp(String(c.remote_host)), port: Number(c.remote_port) },
+  }));
+  const end = j.end ?? {};
+  const sent = protocol === 'tcp' ? end.sum_sent : end.sum;
+  const recv = protocol === 'tcp' ? end.sum_received : end.sum_received ?? end.sum;
+  return {
+    protocol,
+    streams,
+    bytesSent: Number(sent?.bytes ?? 0),
+    bytesReceived: Number(recv?.bytes ?? 0),
+    bitsPerSecond: Number(recv?.bits_per_second ?? sent?.bits_per_second ?? 0),
+    error: typeof j.error === 'string' ? j.error : undefined,
+  };
+}
+
+/** The tuple the client opened, which is conntrack's original direction. */
+export function streamTuple(s: Iperf3Stream): Tuple {
+  return { src: s.local.host, dst: s.remote.host, sport: s.local.port, dport: s.remote.port };
+}

@@ -1,0 +1,59 @@
+import { execa, type ResultPromise } from 'execa';
+import { hostAddr } from '../lab/addressing.js';
+import type { LabNames } from '../lab/names.js';
+import type { Traffic } from '../scenario/schema.js';
+import { exec } from '../util/exec.js';
+import { parseIperf3, type Iperf3Result } from './iperf3-parse.js';
+
+export interface TrafficRun {
+  spec: Traffic;
+  port: number;
+  client: Iperf3Result;
+  server: Iperf3Result;
+  startedAtMs: number;
+  endedAtMs: number;
+}
+
+async function waitListening(ns: string, port: number, timeoutMs: number): Promise<void> {
+  const until = performance.now() + timeoutMs;
+  while (performance.now() < until) {
+    const r = await exec('ip', ['netns', 'exec', ns, 'ss', '-Hltn', `sport = :${port}`]);
+    if (r.stdout.trim()) return;
+    await new Promise((res) => setTimeout(res, 20));
+  }
+  throw new Error(`iperf3 server on port ${port} did not start listening within ${timeoutMs} ms`);
+}
+
+/**
+ * One iperf3 test: server on the WAN host, client on the LAN host (download = -R).
+ * Traffic only ever goes to the lab's own WAN host address, inside the lab.
+ */
+export async function runIperf3(names: LabNames, spec: Traffic, port: number, t0: number, signal: AbortSignal): Promise<TrafficRun> {
+  const server: ResultPromise = execa('ip', ['netns', 'exec', names.ns.wan, 'iperf3', '-s', '-1', '-J', '-p', String(port)], {
+    reject: false,
+    cancelSignal: signal,
+    timeout: (spec.duration + 30) * 1000,
+  });
+  try {
+    await waitListening(names.ns.wan, port, 5000);
+    const args = ['-c', hostAddr('wan', spec.family), '-p', String(port), '-J', '-t', String(spec.duration), '-P', String(spec.streams)];
+    args.push(spec.family === 'ipv6' ? '-6' : '-4');
+    if (spec.proto === 'udp') args.push('-u');
+    if (spec.bitrate !== undefined) args.push('-b', spec.bitrate);
+    if (spec.direction === 'download') args.push('-R');
+    const startedAtMs = performance.now() - t0;
+    const client = await execa('ip', ['netns', 'exec', names.ns.lan, 'iperf3', ...args], {
+      reject: false,
+      cancelSignal: signal,
+      timeout: (spec.duration + 20) * 1000,
+    });
+    const endedAtMs = performance.now() - t0;
+    const srv = await server;
+    const c = parseIperf3(String(client.stdout));
+    if (!c.error && client.exitCode !== 0) c.error = `iperf3 client exited ${client.exitCode}: ${String(client.stderr).trim()}`;
+    return { spec, port, client: c, server: parseIperf3(String(srv.stdout)), startedAtMs, endedAtMs };
+  } finally {
+    server.kill('SIGKILL');
+    await server.catch(() => undefined);
+  }
+}
