@@ -7,8 +7,8 @@ import type { Shell } from '../targets/types.js';
  */
 export async function hwOffloadRefusal(shell: Shell, platform: Platform): Promise<string | null> {
   const devs = [platform.devices.lan, platform.devices.wan].join(', ');
-  const rules = `table inet hil-hw-offload-test { flowtable ft { hook ingress priority 0; devices = { ${devs} }; flags offload; } }`;
-  const r = await shell.run(`echo '${rules}' | ${platform.bin.nft} -c -f -`);
+  const rules = ['table inet hil-hw-offload-test {', '\tflowtable ft {', '\t\thook ingress priority 0;', `\t\tdevices = { ${devs} };`, '\t\tflags offload;', '\t}', '}'];
+  const r = await shell.run(`printf '%s\\n' ${rules.map((l) => `'${l}'`).join(' ')} | ${platform.bin.nft} -c -f -`);
   if (r.exitCode === 0) return null;
   const err = r.stderr.split('\n').find((l) => l.includes('Error:'));
   return (err ?? r.stderr).replace(/^.*?Error: /, 'Error: ').trim();
