@@ -1,0 +1,54 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { matchFlows } from '../../src/expect/flows.js';
+import { evaluate } from '../../src/expect/evaluate.js';
+import { parseConntrack } from '../../src/probes/conntrack.js';
+import { parseNftJson } from '../../src/probes/nft.js';
+import { parseIperf3 } from '../../src/traffic/iperf3-parse.js';
+import type { TrafficRun } from '../../src/traffic/iperf3.js';
+
+const fx = (n: string) => readFileSync(new URL(`../fixtures/${n}`, import.meta.url), 'utf8');
+const rs = parseNftJson(fx('nft-ruleset-sw.json'));
+const run = (file: string, proto: 'tcp' | 'udp', family: 'ipv4' | 'ipv6'): TrafficRun => {
+  const client = parseIperf3(fx(file));
+  return { spec: { tool: 'iperf3', proto, family, direction: 'upload', streams: 1, duration: 4 }, port: 0, client, server: client, startedAtMs: 0, endedAtMs: 5000 };
+};
+
+describe('matching iperf3 streams to conntrack', () => {
+  const runs = [run('iperf3-client-tcp-ipv4.json', 'tcp', 'ipv4'), run('iperf3-client-tcp-ipv6.json', 'tcp', 'ipv6'), run('iperf3-client-udp-ipv4.json', 'udp', 'ipv4')];
+  const offloaded = { tMs: 2500, conntrack: parseConntrack(fx('proc-nf_conntrack-offloaded.txt')), ruleset: rs };
+
+  it('finds each data stream (not the control connection), through NAT and for IPv6', () => {
+    const flows = matchFlows(runs, [offloaded]);
+    expect(flows).toHaveLength(3);
+    expect(flows.map((f) => [f.proto, f.family, f.state, f.matched])).toEqual([
+      ['tcp', 'ipv4', 'sw', true], ['tcp', 'ipv6', 'sw', true], ['udp', 'ipv4', 'sw', true],
+    ]);
+    expect(flows[0]!.reply).toMatchObject({ dst: '10.99.0.2' });
+    expect(flows[1]!.reply).toMatchObject({ src: 'fd00:99::1', dst: 'fd00:1::2' });
+    expect(flows[0]!.packets).toBeGreaterThan(1000);
+  });
+
+  it('closing TCP entries do not count as the stream\'s state; slow-path entries are none', () => {
+    const closing = { tMs: 4000, conntrack: parseConntrack(fx('proc-nf_conntrack-slowpath.txt')), ruleset: rs };
+    const flows = matchFlows(runs, [offloaded, closing]);
+    // the IPv4 TCP stream is CLOSE in the later sample: its state stays the running one
+    expect(flows[0]!.state).toBe('sw');
+    // UDP has no closing state: the later, slow-path sample is its last word
+    expect(flows[2]!.state).toBe('none');
+  });
+
+  it('expectations fail with expected and actual', () => {
+    const flows = matchFlows(runs, [offloaded]);
+    const traffic = runs.map((r) => ({ proto: 'tcp', family: 'ipv4', direction: 'upload', streams: 1, bitsPerSecond: 1, bytes: r.client.bytesSent, error: null }));
+    const offload = { requested: 'hw' as const, effective: 'sw' as const, fallback: true, warning: '[!] x', kernelError: null };
+    const a = evaluate({ flows: { state: 'hw' }, offload: { effective: 'hw', fallback: false }, forwardCounter: { maxFraction: 0.01 } }, { offload, flows, traffic, forwardCounterPackets: 40 });
+    const byName = Object.fromEntries(a.map((x) => [x.name, x]));
+    expect(byName['offload.effective']).toMatchObject({ passed: false, expected: 'hw', actual: 'sw' });
+    expect(byName['offload.fallback']!.passed).toBe(false);
+    expect(byName['flows.state']!.passed).toBe(false);
+    expect(byName['flows.state']!.actual).toMatch(/192\.168\.1\.2:\d+ -> 10\.99\.0\.1:5201: sw/);
+    expect(byName['forwardCounter']!.passed).toBe(true);
+    expect(byName['traffic[0] ran']!.passed).toBe(true);
+  });
+});

@@ -1,0 +1,56 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PtyConsole } from '../../src/targets/pty-console.js';
+import { ConsoleShell, encodeCommand, parseFrame, RS, ShellTimeoutError } from '../../src/targets/shell-protocol.js';
+
+// The image's real agent, run by busybox's shell behind a real pseudo-terminal.
+const agent = new URL('../../../images/default/rootfs/usr/lib/hil/agent', import.meta.url).pathname;
+
+describe('frame parsing', () => {
+  it('plain and base64 encodings', () => {
+    expect(encodeCommand('a1', 'echo hi')).toBe('a1 P echo hi\n');
+    expect(encodeCommand('a1', 'printf "a\\nb"\nexit')).toMatch(/^a1 B [A-Za-z0-9+/=]+\n$/);
+  });
+
+  it('waits for the end marker; keeps stdout exact', () => {
+    const buf = `noise${RS}x B\nout\n\n${RS}x X 3\nerr\n\n${RS}x Z\nrest`;
+    expect(parseFrame(buf.slice(0, 20), 'x')).toBeUndefined();
+    expect(parseFrame(buf, 'x')).toMatchObject({ stdout: 'out\n', stderr: 'err\n', exitCode: 3 });
+    expect(buf.slice(parseFrame(buf, 'x')!.end)).toBe('rest');
+  });
+});
+
+describe('ConsoleShell over the real agent', () => {
+  let con: PtyConsole;
+  let shell: ConsoleShell;
+  beforeAll(async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hil-agent-'));
+    con = new PtyConsole('busybox', ['sh', agent], join(dir, 'console.log'));
+    shell = new ConsoleShell(con, 5000);
+    await shell.waitReady(5000);
+  });
+  afterAll(() => con.kill());
+
+  it('stdout, stderr and exit code apart', async () => {
+    const r = await shell.run('echo out; echo err >&2; false');
+    expect(r).toMatchObject({ stdout: 'out\n', stderr: 'err\n', exitCode: 1 });
+    expect(r.durationMs).toBeGreaterThan(0);
+  });
+
+  it('output without a trailing newline, quotes, newlines in the command', async () => {
+    expect((await shell.run("printf 'a b'")).stdout).toBe('a b');
+    expect((await shell.run("x='it''s'\nprintf '%s\\n' \"$x\" 'two'")).stdout).toBe("its\ntwo\n");
+  });
+
+  it('concurrent callers are serialised', async () => {
+    const rs = await Promise.all([1, 2, 3, 4, 5].map((i) => shell.run(`echo ${i}`)));
+    expect(rs.map((r) => r.stdout)).toEqual(['1\n', '2\n', '3\n', '4\n', '5\n']);
+  });
+
+  it('a command that outlives its timeout fails, and the shell says it is unusable after', async () => {
+    await expect(shell.run('sleep 3', { timeoutMs: 300 })).rejects.toBeInstanceOf(ShellTimeoutError);
+    await expect(shell.run('true')).rejects.toThrow(/unusable.*timed out/);
+  });
+});
