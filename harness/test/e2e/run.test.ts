@@ -1,0 +1,98 @@
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { describe, expect, it } from 'vitest';
+import type { RunReport } from '../../src/report/types.js';
+import { leftovers } from './leftovers.js';
+
+// The shipped scenarios on the default image, through the real CLI (compiled by setup).
+const root = new URL('../../../', import.meta.url).pathname;
+const hil = (args: string[], opts = {}) => execa('node', [join(root, 'harness/bin/hil.js'), ...args], { reject: false, cwd: root, ...opts });
+const tmp = () => mkdtempSync(join(tmpdir(), 'hil-e2e-'));
+const readReport = (dir: string) => JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as RunReport;
+const scenario = (dir: string, name: string, body: string) => {
+  const f = join(dir, `${name}.yaml`);
+  writeFileSync(f, body);
+  return f;
+};
+
+describe('hil run, end to end', () => {
+  it('every shipped scenario passes on the default image, with the kernel as witness', async () => {
+    const out = tmp();
+    const r = await hil(['run', 'scenarios/', '--out', out]);
+    expect(r.stdout).toMatch(/6 passed, 0 failed, 0 error, 0 skipped/);
+    expect(r.exitCode).toBe(0);
+    const rep = readReport(out);
+    expect(rep.version).toBe(1);
+    const by = Object.fromEntries(rep.scenarios.map((s) => [s.name, s]));
+    for (const s of rep.scenarios) {
+      expect(s.status).toBe('passed');
+      expect(['kvm', 'tcg']).toContain(s.accel);
+      expect(s.flows.length).toBeGreaterThan(0);
+      expect(existsSync(s.transcript!)).toBe(true);
+    }
+    expect(by['sw-offload']!.flows[0]).toMatchObject({ state: 'sw', proto: 'tcp', family: 'ipv4', reply: { dst: '10.99.0.2' } });
+    expect(by['ipv6-offload']!.flows[0]).toMatchObject({ state: 'sw', family: 'ipv6', orig: { src: 'fd00:1::2' } });
+    expect(by['no-offload']!.flows.every((f) => f.state === 'none' && f.matched)).toBe(true);
+    expect(by['hw-fallback']!.offload).toMatchObject({
+      requested: 'hw', effective: 'sw', fallback: true,
+      warning: '[!] Hardware flow offloading unavailable, falling back to software offloading',
+      kernelError: 'Error: Could not process rule: Operation not supported',
+    });
+    const fc = by['logging-caveat']!.assertions.find((a) => a.name === 'forwardCounter')!;
+    expect(fc.passed).toBe(true);
+    const junit = readFileSync(join(out, 'junit.xml'), 'utf8');
+    expect(junit.match(/<testcase /g)).toHaveLength(6);
+    expect(await leftovers()).toEqual([]);
+  }, 300_000);
+
+  it('a failed expectation: exit 1, JUnit says expected and actual', async () => {
+    const out = tmp();
+    const f = scenario(tmp(), 'wrong', 'offload: sw\ntraffic:\n  - { proto: tcp, duration: 2 }\nexpect:\n  flows: { state: none }\n');
+    const r = await hil(['run', f, '--out', out]);
+    expect(r.exitCode).toBe(1);
+    const s = readReport(out).scenarios[0]!;
+    expect(s.status).toBe('failed');
+    expect(readFileSync(join(out, 'junit.xml'), 'utf8')).toMatch(/<failure message="flows.state not met"[^>]*>flows.state: expected all data streams \(at least 1\) last seen in state none; actual tcp 192\.168\.1\.2:\d+ -&gt; 10\.99\.0\.1:5201: sw/);
+    expect(await leftovers()).toEqual([]);
+  }, 120_000);
+
+  it('a DUT that never reaches its shell: status error, transcript kept, lab gone', async () => {
+    const out = tmp();
+    const f = scenario(tmp(), 'slow-boot', 'offload: sw\ntimeouts: { bootMs: 400 }\ntraffic:\n  - { proto: tcp }\nexpect:\n  flows: { state: sw }\n');
+    const r = await hil(['run', f, '--out', out]);
+    expect(r.exitCode).toBe(1);
+    const s = readReport(out).scenarios[0]!;
+    expect(s).toMatchObject({ status: 'error' });
+    expect(s.reason).toMatch(/waiting for the DUT shell timed out after 400 ms/);
+    expect(readFileSync(s.transcript!, 'utf8')).toMatch(/\[hil\] boot: ip netns exec hil-/);
+    expect(await leftovers()).toEqual([]);
+  }, 120_000);
+
+  it('SIGTERM during traffic: exit 143, partial report, nothing left behind', async () => {
+    const out = tmp();
+    const f = scenario(tmp(), 'long', 'offload: sw\ntraffic:\n  - { proto: tcp, duration: 60 }\nexpect:\n  flows: { state: sw }\n');
+    const p = hil(['run', f, '--out', out]);
+    await new Promise<void>((resolve) => p.stderr!.on('data', (d: Buffer) => d.toString().includes('] traffic') && resolve()));
+    await new Promise((r) => setTimeout(r, 1500));
+    p.kill('SIGTERM');
+    const r = await p;
+    expect(r.exitCode).toBe(143);
+    const s = readReport(out).scenarios[0]!;
+    expect(s.status).toBe('error');
+    expect(s.reason).toMatch(/interrupted \(SIGTERM\)/);
+    expect(await leftovers()).toEqual([]);
+  }, 120_000);
+
+  it('bad scenario files: exit 2, every problem listed, nothing started', async () => {
+    const out = join(tmp(), 'never');
+    const f = scenario(tmp(), 'bad', 'offload: turbo\ntraffic:\n  - { proto: tcp, colour: red }\nexpect: {}\n');
+    const r = await hil(['run', f, '--out', out]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(/bad\.yaml:1:10: offload: /);
+    expect(r.stderr).toMatch(/bad\.yaml:3:19: traffic\[0\]\.colour: unknown key "colour"/);
+    expect(r.stderr).toMatch(/bad\.yaml:4:9: expect: /);
+    expect(existsSync(out)).toBe(false);
+  });
+});
