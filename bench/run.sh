@@ -17,6 +17,11 @@ hm=$(median "${h[@]}"); bm=$(median "${b[@]}")
 echo "sw-offload: hil median ${hm}s (${h[*]}), baseline median ${bm}s (${b[*]}), ratio $(echo "scale=3; $hm / $bm" | bc)"
 echo "console: $(node bench/console-rtt.mjs)"
 out=$(mktemp -d)
-/usr/bin/time -f '%e %M' -o "$out/time" node harness/bin/hil.js run scenarios/ --out "$out/r" >/dev/null 2>&1
-read -r wall rss < "$out/time"
-echo "six scenarios: ${wall}s wall, harness peak RSS $((rss / 1024)) MB"
+# Peak RSS of the harness's own node process (VmHWM), not of its QEMU children.
+t=$(now); node harness/bin/hil.js run scenarios/ --out "$out/r" >/dev/null 2>&1 & pid=$!
+hwm=0
+while kill -0 $pid 2>/dev/null; do
+  v=$(awk '/VmHWM/ {print $2}' /proc/$pid/status 2>/dev/null || true); [ -n "$v" ] && hwm=$v; sleep 0.2
+done
+wait $pid
+echo "six scenarios: $(echo "$(now) - $t" | bc)s wall, harness peak RSS $((hwm / 1024)) MB"
