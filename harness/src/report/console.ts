@@ -1,10 +1,9 @@
 import type { Reporter } from '../run/events.js';
 import type { RunReport, ScenarioReport } from './types.js';
 
-const started = new Map<string, number>();
-
 /** Plain progress lines on stderr, a short summary on stdout. */
 export function consoleReporter(out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Reporter {
+  const started = new Map<string, number>();
   return {
     onRunStart: ({ runId, outDir, scenarios, jobs }) => {
       err.write(`hil: run ${runId}: ${scenarios.length} scenario(s), ${jobs} at a time, reports in ${outDir}\n`);

@@ -9,7 +9,7 @@ import { chooseAccel } from '../targets/accel.js';
 import { loadProfile } from '../targets/qemu-profile.js';
 import { Reporters, type Reporter } from './events.js';
 import { checkPrerequisites } from './prerequisites.js';
-import { runScenario } from './scenario-run.js';
+import { emptyReport, runScenario } from './scenario-run.js';
 
 export interface RunOptions {
   scenarios: Scenario[];
@@ -46,7 +46,7 @@ export async function run(o: RunOptions): Promise<RunReport> {
       const i = next++;
       const s = o.scenarios[i]!;
       results[i] = o.signal.aborted
-        ? { ...(await skipped(s, `interrupted (${String(o.signal.reason)}) before start`)) }
+        ? { ...emptyReport(s), status: 'skipped', reason: `interrupted (${String(o.signal.reason)}) before start` }
         : await runScenario({
             scenario: s, index: i, runToken: token, outDir: o.outDir, image, profile: profiles.get(s.target.profile)!, accel,
             signal: o.signal, onStep: (step, detail) => reporters.emit('onStep', s, step, detail),
@@ -61,12 +61,4 @@ export async function run(o: RunOptions): Promise<RunReport> {
   };
   await reporters.emit('onRunEnd', report);
   return report;
-}
-
-async function skipped(s: Scenario, reason: string): Promise<ScenarioReport> {
-  return {
-    name: s.name, file: s.file, status: 'skipped', reason, durationMs: 0, accel: null, boot: null,
-    offload: { requested: s.offload, effective: null, fallback: false, warning: null, kernelError: null },
-    flows: [], traffic: [], assertions: [], timeline: [], kernelLog: { trouble: [] }, steps: [], transcript: null,
-  };
 }

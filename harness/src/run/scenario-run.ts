@@ -33,7 +33,8 @@ export interface ScenarioContext {
 export const FORWARD_COUNTER_COMMENT = 'hil: forward-chain counter';
 const BASE_PORT = 5201;
 
-function emptyReport(s: Scenario): ScenarioReport {
+/** A report before anything ran: status error until a step says otherwise. */
+export function emptyReport(s: Scenario): ScenarioReport {
   return {
     name: s.name, file: s.file, status: 'error', durationMs: 0, accel: null, boot: null,
     offload: { requested: s.offload, effective: null, fallback: false, warning: null, kernelError: null },

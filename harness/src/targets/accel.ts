@@ -1,7 +1,6 @@
-import { access, constants, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { access, constants, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { rm } from 'node:fs/promises';
 import type { BootImage } from '../images/default-image.js';
 import { exec } from '../util/exec.js';
 import { cacheDir } from '../util/paths.js';

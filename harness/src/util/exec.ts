@@ -46,7 +46,3 @@ export class CommandError extends Error {
     super(`${result.command} exited ${result.exitCode}: ${(result.stderr || result.stdout).trim().split('\n').slice(-3).join(' | ')}`);
   }
 }
-
-export function inNetns(ns: string, file: string, args: readonly string[]): [string, string[]] {
-  return ['ip', ['netns', 'exec', ns, file, ...args]];
-}
