@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { join, resolve } from 'node:path';
+import { cacheCmd } from './cache.js';
 import { consoleReporter } from '../report/console.js';
 import { jsonReporter } from '../report/json.js';
 import { junitReporter } from '../report/junit.js';
@@ -9,8 +10,13 @@ import { UserError } from '../util/errors.js';
 import { repoRoot } from '../util/paths.js';
 
 const USAGE = `usage:
-  hil run [--out DIR] [--jobs N] SCENARIO_OR_FOLDER...   run scenarios on the default image
-  hil validate SCENARIO_OR_FOLDER...                     check scenario files, run nothing
+  hil run [--out DIR] [--jobs N] [--cold] SCENARIO_OR_FOLDER...
+                        run scenarios on the default image; the first scenario per DUT
+                        configuration saves the booted VM, later ones restore it
+                        (--cold: boot every scenario, use and save no snapshot)
+  hil validate SCENARIO_OR_FOLDER...   check scenario files, run nothing
+  hil cache ls                         saved VM states: key, size, age
+  hil cache prune [--all | KEY...]     delete snapshots (no argument: down to HIL_SNAPSHOT_CACHE_MB)
 exit codes: 0 all passed, 1 a scenario failed or errored, 2 usage or scenario file errors,
             130/143 interrupted by SIGINT/SIGTERM (a partial report is written)`;
 
@@ -24,6 +30,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     if (cmd === 'run') return await runCmd(rest);
     if (cmd === 'validate') return await validateCmd(rest);
+    if (cmd === 'cache') return await cacheCmd(rest);
     process.stderr.write(`${cmd && cmd !== '--help' && cmd !== '-h' ? `hil: unknown command "${cmd}"\n` : ''}${USAGE}\n`);
     return cmd === '--help' || cmd === '-h' ? 0 : 2;
   } catch (e) {
@@ -50,7 +57,7 @@ async function validateCmd(args: string[]): Promise<number> {
 async function runCmd(args: string[]): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args, allowPositionals: true, options: { out: { type: 'string' }, jobs: { type: 'string' } } });
+    parsed = parseArgs({ args, allowPositionals: true, options: { out: { type: 'string' }, jobs: { type: 'string' }, cold: { type: 'boolean' } } });
   } catch (e) {
     throw new UserError(`${(e as Error).message}\n${USAGE}`);
   }
@@ -74,7 +81,7 @@ async function runCmd(args: string[]): Promise<number> {
   process.on('SIGTERM', onSignal);
   try {
     const report = await run({
-      scenarios, outDir, runId: id, jobs, signal: ac.signal,
+      scenarios, outDir, runId: id, jobs, cold: values.cold, signal: ac.signal,
       reporters: [consoleReporter(), jsonReporter(outDir), junitReporter(outDir)],
     });
     if (signalled) return signalled === 'SIGINT' ? 130 : 143;

@@ -13,13 +13,16 @@ export function consoleReporter(out: NodeJS.WritableStream = process.stdout, err
       const t = ((performance.now() - started.get(s.name)!) / 1000).toFixed(1);
       err.write(`  ${s.name} [${t}s] ${step}${detail ? `: ${detail}` : ''}\n`);
     },
+    onWarning: (s, text) => {
+      err.write(`  ${s.name} warning: ${text}\n`);
+    },
     onScenarioEnd: (r: ScenarioReport) => {
       err.write(`  ${r.name}: ${r.status.toUpperCase()}${r.reason ? ` (${r.reason})` : ''}\n`);
     },
     onRunEnd: (r: RunReport) => {
       const lines = ['', `offload-hil ${r.runId}`];
       for (const s of r.scenarios) {
-        lines.push(`${s.status.toUpperCase().padEnd(7)} ${s.name.padEnd(20)} ${(s.durationMs / 1000).toFixed(1).padStart(5)} s  ${s.accel ?? ''}  offload ${s.offload.requested} -> ${s.offload.effective ?? '-'}${s.offload.fallback ? ' (fallback warned)' : ''}`);
+        lines.push(`${s.status.toUpperCase().padEnd(7)} ${s.name.padEnd(20)} ${(s.durationMs / 1000).toFixed(1).padStart(5)} s  ${s.accel ?? ''}  ${s.boot ? `${s.boot.kind.padEnd(8)} ${(s.boot.ms / 1000).toFixed(2)} s` : ''}  offload ${s.offload.requested} -> ${s.offload.effective ?? '-'}${s.offload.fallback ? ' (fallback warned)' : ''}`);
         if (s.reason) lines.push(`        ${s.reason}`);
         for (const a of s.assertions.filter((a) => !a.passed)) lines.push(`        ${a.name}: expected ${a.expected}; actual ${a.actual}`);
       }

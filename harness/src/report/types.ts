@@ -24,6 +24,16 @@ export interface StepTiming {
   durationMs: number;
 }
 
+export interface BootReport {
+  kind: 'cold' | 'snapshot';
+  /** Start of QEMU to a DUT shell that answers (for a snapshot: including the clock and RNG reset). */
+  ms: number;
+  guest: Record<string, string>;
+  /** restored: started from it; saved: this cold boot created it; none: neither; disabled: --cold. */
+  snapshot: { key: string | null; action: 'restored' | 'saved' | 'none' | 'disabled'; saveMs?: number; note?: string };
+  warnings: string[];
+}
+
 /** report.json's per-scenario record (version 1): later tools read it, so extend, never break. */
 export interface ScenarioReport {
   name: string;
@@ -34,7 +44,7 @@ export interface ScenarioReport {
   durationMs: number;
   accel: Accel | null;
   accelReason?: string;
-  boot: { kind: 'cold'; ms: number; guest: Record<string, string> } | null;
+  boot: BootReport | null;
   offload: {
     requested: OffloadMode;
     effective: OffloadMode | null;

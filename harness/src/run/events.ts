@@ -5,6 +5,7 @@ import type { Scenario } from '../scenario/schema.js';
 export interface Reporter {
   onRunStart?(info: { runId: string; outDir: string; scenarios: Scenario[]; jobs: number }): void | Promise<void>;
   onStep?(scenario: Scenario, step: string, detail?: string): void;
+  onWarning?(scenario: Scenario, text: string): void;
   onScenarioEnd?(report: ScenarioReport): void | Promise<void>;
   onRunEnd?(report: RunReport): void | Promise<void>;
 }

@@ -9,6 +9,8 @@ import { chooseAccel } from '../targets/accel.js';
 import { loadProfile } from '../targets/qemu-profile.js';
 import { Reporters, type Reporter } from './events.js';
 import { checkPrerequisites } from './prerequisites.js';
+import { DutBooter } from './dut-boot.js';
+import { SnapshotStore } from '../snapshots/store.js';
 import { emptyReport, runScenario } from './scenario-run.js';
 
 export interface RunOptions {
@@ -16,6 +18,8 @@ export interface RunOptions {
   outDir: string;
   runId: string;
   jobs?: number;
+  /** Boot every scenario cold: no snapshot is used or saved. */
+  cold?: boolean;
   reporters: Reporter[];
   signal: AbortSignal;
 }
@@ -38,6 +42,7 @@ export async function run(o: RunOptions): Promise<RunReport> {
   const accel = await chooseAccel(profiles.values().next().value!, image);
   await reporters.emit('onRunStart', { runId: o.runId, outDir: o.outDir, scenarios: o.scenarios, jobs });
 
+  const booter = new DutBooter(o.cold ? null : new SnapshotStore());
   const token = newRunToken();
   const results: ScenarioReport[] = new Array(o.scenarios.length);
   let next = 0;
@@ -48,8 +53,9 @@ export async function run(o: RunOptions): Promise<RunReport> {
       results[i] = o.signal.aborted
         ? { ...emptyReport(s), status: 'skipped', reason: `interrupted (${String(o.signal.reason)}) before start` }
         : await runScenario({
-            scenario: s, index: i, runToken: token, outDir: o.outDir, image, profile: profiles.get(s.target.profile)!, accel,
+            scenario: s, index: i, runToken: token, outDir: o.outDir, image, profile: profiles.get(s.target.profile)!, accel, booter,
             signal: o.signal, onStep: (step, detail) => reporters.emit('onStep', s, step, detail),
+            onWarning: (text) => reporters.emit('onWarning', s, text),
           });
       await reporters.emit('onScenarioEnd', results[i]!);
     }

@@ -11,12 +11,11 @@ import { Sampler, takeSnapshot, type Snapshot } from '../probes/snapshot.js';
 import type { ScenarioReport, TimelinePoint } from '../report/types.js';
 import type { Scenario } from '../scenario/schema.js';
 import type { AccelChoice } from '../targets/accel.js';
-import { bootQemu } from '../targets/qemu.js';
 import type { QemuProfile } from '../targets/qemu-profile.js';
-import type { Dut } from '../targets/types.js';
 import { runIperf3, type TrafficRun } from '../traffic/iperf3.js';
 import { hwOffloadRefusal } from '../probes/hw-offload.js';
 import { TeardownStack } from './teardown.js';
+import type { DutBooter } from './dut-boot.js';
 
 export interface ScenarioContext {
   scenario: Scenario;
@@ -26,7 +25,9 @@ export interface ScenarioContext {
   image: BootImage;
   profile: QemuProfile;
   accel: AccelChoice;
+  booter: DutBooter;
   signal: AbortSignal;
+  onWarning: (text: string) => void;
   onStep: (step: string, detail?: string) => void;
 }
 
@@ -74,8 +75,8 @@ export async function runScenario(ctx: ScenarioContext): Promise<ScenarioReport>
     report.transcript = join(dir, 'console.log');
     const lab = await step('lab', () => Lab.create(ctx.runToken, ctx.index));
     teardown.push('lab', () => lab.destroy());
-    const dut: Dut = await step('boot', () =>
-      bootQemu({
+    const { dut, boot } = await step('boot', () =>
+      ctx.booter.boot({
         name: `hil-${lab.names.id}`, profile: ctx.profile, image: ctx.image, accel: ctx.accel,
         netns: lab.names.ns.dut, taps: lab.names.taps, withoutModules: s.dut.withoutModules,
         transcript: report.transcript!, bootTimeoutMs: s.timeouts.bootMs, commandTimeoutMs: s.timeouts.commandMs, signal,
@@ -84,8 +85,9 @@ export async function runScenario(ctx: ScenarioContext): Promise<ScenarioReport>
     teardown.push('qemu', () => dut.stop());
     report.accel = dut.accel;
     report.accelReason = dut.accelReason;
-    report.boot = { kind: 'cold', ms: Math.round(dut.bootMs), guest: dut.banner };
-    ctx.onStep('boot', `${dut.accel} ${(dut.bootMs / 1000).toFixed(1)} s`);
+    report.boot = boot;
+    ctx.onStep('boot', `${dut.accel} ${boot.kind} ${(dut.bootMs / 1000).toFixed(1)} s`);
+    for (const w of boot.warnings) ctx.onWarning(w);
 
     const platform = new DefaultPlatform();
     await step('wire', async () => {

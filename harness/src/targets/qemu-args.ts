@@ -10,7 +10,14 @@ export interface QemuArgsInput {
   /** Tap device per NIC role; roles without a tap get no NIC. */
   taps: Partial<Record<NicRole, string>>;
   withoutModules?: readonly string[];
+  /** QMP socket for saving the VM's state. */
+  qmpSocket?: string;
+  /** A saved state (QEMU migration stream) to start from instead of booting. */
+  incoming?: string;
 }
+
+/** Quotes for the /bin/sh that QEMU's exec: migration runs. */
+export const shQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 export function qemuArgs(i: QemuArgsInput): string[] {
   const append = [i.profile.append, 'panic=1'];
@@ -30,7 +37,11 @@ export function qemuArgs(i: QemuArgsInput): string[] {
     '-append', append.join(' '),
     '-chardev', 'stdio,id=con,signal=off',
     '-serial', 'chardev:con',
+    // A new generation id on every start: a restored guest's kernel reseeds its RNG at once.
+    '-device', 'vmgenid,guid=auto',
   ];
+  if (i.qmpSocket) args.push('-qmp', `unix:${i.qmpSocket},server=on,wait=off`);
+  if (i.incoming) args.push('-incoming', `exec:cat ${shQuote(i.incoming)}`);
   for (const nic of i.profile.nics) {
     const tap = i.taps[nic.role];
     if (!tap) continue;

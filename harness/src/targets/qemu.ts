@@ -14,26 +14,39 @@ export interface QemuBootOptions {
   netns?: string;
   taps: Partial<Record<NicRole, string>>;
   withoutModules?: readonly string[];
+  /** QMP socket, for saving the VM's state later. */
+  qmpSocket?: string;
+  /** Start from this saved state; banner is what the guest said when it was saved. */
+  restore?: { state: string; banner: Record<string, string> };
   transcript: string;
   bootTimeoutMs: number;
   commandTimeoutMs: number;
   signal?: AbortSignal;
 }
 
-/** Boots a QEMU DUT and waits for its agent. On any failure QEMU is gone before this rejects. */
-export async function bootQemu(o: QemuBootOptions): Promise<Dut> {
-  const args = qemuArgs({ ...o, accel: o.accel.accel });
+export interface QemuDut extends Dut {
+  console: PtyConsole;
+  qmpSocket?: string;
+}
+
+/** Boots (or restores) a QEMU DUT and waits for its agent. On any failure QEMU is gone before this rejects. */
+export async function bootQemu(o: QemuBootOptions): Promise<QemuDut> {
+  const args = qemuArgs({ ...o, accel: o.accel.accel, incoming: o.restore?.state });
   const [file, argv] = o.netns ? ['ip', ['netns', 'exec', o.netns, o.profile.binary, ...args]] : [o.profile.binary, args];
   const start = performance.now();
   const con = new PtyConsole(file, argv, o.transcript);
-  con.note(`boot: ${file} ${argv.join(' ')}`);
+  con.note(`${o.restore ? 'restore' : 'boot'}: ${file} ${argv.join(' ')}`);
   const shell = new ConsoleShell(con, o.commandTimeoutMs);
   try {
-    const banner = await shell.waitReady(o.bootTimeoutMs, o.signal);
+    const banner = o.restore
+      ? await shell.waitAnswer(o.bootTimeoutMs, o.signal).then(() => o.restore!.banner)
+      : await shell.waitReady(o.bootTimeoutMs, o.signal);
     const bootMs = performance.now() - start;
-    con.note(`ready after ${bootMs.toFixed(0)} ms (${o.accel.accel})`);
+    con.note(`ready after ${bootMs.toFixed(0)} ms (${o.accel.accel}${o.restore ? ', restored' : ''})`);
     return {
       shell,
+      console: con,
+      qmpSocket: o.qmpSocket,
       accel: o.accel.accel,
       accelReason: o.accel.reason,
       bootMs,

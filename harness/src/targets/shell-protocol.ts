@@ -95,6 +95,30 @@ export class ConsoleShell implements Shell {
     return b.fields;
   }
 
+  /**
+   * A restored guest prints no banner: its agent is already waiting for a line. Bytes sent
+   * while QEMU is still loading the state can be lost, so the probe repeats until one answers.
+   */
+  async waitAnswer(timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    const ids: string[] = [];
+    const probe = () => {
+      const id = (++this.seq).toString(36);
+      ids.push(id);
+      this.con.write(encodeCommand(id, 'true'));
+    };
+    probe();
+    const every = setInterval(probe, 50);
+    try {
+      const f = await this.until(
+        () => ids.map((id) => parseFrame(this.buf, id)).find((f) => f !== undefined),
+        timeoutMs, 'waiting for the restored DUT shell', signal,
+      );
+      this.buf = this.buf.slice(f.end);
+    } finally {
+      clearInterval(every);
+    }
+  }
+
   run(command: string, opts: { timeoutMs?: number } = {}): Promise<CommandResult> {
     const next = this.queue.then(() => this.runNow(command, opts.timeoutMs ?? this.defaultTimeoutMs));
     this.queue = next.catch(() => undefined);

@@ -1,9 +1,26 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { execa } from 'execa';
 
-/** Namespaces, tap devices and QEMU processes a lab could leave behind. */
-export async function leftovers(): Promise<string[]> {
+const ls = (dir: string) => {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+};
+
+/**
+ * Namespaces, tap devices, QEMU processes and QMP sockets a lab could leave behind; with a
+ * snapshot folder, also half-written states and locks.
+ */
+export async function leftovers(snapshotDir?: string): Promise<string[]> {
+  const qmp = ls('/run/offload-hil/qmp').map((f) => `qmp socket ${f}`);
+  const snaps = snapshotDir
+    ? ls(snapshotDir).flatMap((d) => (d.endsWith('.lock') ? [`lock ${d}`] : ls(join(snapshotDir, d)).filter((f) => f.startsWith('partial-')).map((f) => `partial ${d}/${f}`)))
+    : [];
   const ns = (await execa('ip', ['netns', 'list'])).stdout.split('\n').filter((l) => l.startsWith('hil-'));
   const taps = (await execa('ip', ['-o', 'link', 'show', 'type', 'tun'])).stdout.split('\n').filter((l) => / hil/.test(l));
   const qemu = (await execa('pgrep', ['-af', '^qemu-system'], { reject: false })).stdout.split('\n').filter((l) => l.includes('-name hil-'));
-  return [...ns, ...taps, ...qemu];
+  return [...ns, ...taps, ...qemu, ...qmp, ...snaps];
 }

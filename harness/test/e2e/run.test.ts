@@ -18,34 +18,53 @@ const scenario = (dir: string, name: string, body: string) => {
 };
 
 describe('hil run, end to end', () => {
-  it('every shipped scenario passes on the default image, with the kernel as witness', async () => {
-    const out = tmp();
-    const r = await hil(['run', 'scenarios/', '--out', out]);
-    expect(r.stdout).toMatch(/6 passed, 0 failed, 0 error, 0 skipped/);
-    expect(r.exitCode).toBe(0);
-    const rep = readReport(out);
-    expect(rep.version).toBe(1);
-    const by = Object.fromEntries(rep.scenarios.map((s) => [s.name, s]));
-    for (const s of rep.scenarios) {
-      expect(s.status).toBe('passed');
-      expect(['kvm', 'tcg']).toContain(s.accel);
-      expect(s.flows.length).toBeGreaterThan(0);
-      expect(existsSync(s.transcript!)).toBe(true);
+  it('every shipped scenario passes, cold and from a snapshot, with the same verdicts and flow states', async () => {
+    const snaps = tmp();
+    const env = { HIL_SNAPSHOT_DIR: snaps };
+    const warmOut = tmp();
+    const coldOut = tmp();
+    const warm = await hil(['run', 'scenarios/', '--out', warmOut], { env });
+    expect(warm.stdout).toMatch(/6 passed, 0 failed, 0 error, 0 skipped/);
+    expect(warm.exitCode).toBe(0);
+    const cold = await hil(['run', 'scenarios/', '--out', coldOut, '--cold'], { env });
+    expect(cold.stdout).toMatch(/6 passed, 0 failed, 0 error, 0 skipped/);
+    expect(cold.exitCode).toBe(0);
+
+    const warmRep = readReport(warmOut);
+    const coldRep = readReport(coldOut);
+    // One cold boot saves the state; every other scenario restores it. --cold uses none.
+    expect(warmRep.scenarios.map((s) => s.boot!.snapshot.action).sort()).toEqual(['restored', 'restored', 'restored', 'restored', 'restored', 'saved']);
+    expect(warmRep.scenarios.filter((s) => s.boot!.kind === 'snapshot')).toHaveLength(5);
+    expect(coldRep.scenarios.every((s) => s.boot!.kind === 'cold' && s.boot!.snapshot.action === 'disabled')).toBe(true);
+    const verdicts = (r: RunReport) => Object.fromEntries(r.scenarios.map((s) => [s.name, { status: s.status, effective: s.offload.effective, fallback: s.offload.fallback, flows: s.flows.map((f) => `${f.proto}/${f.family} ${f.state} matched=${f.matched}`) }]));
+    expect(verdicts(warmRep)).toEqual(verdicts(coldRep));
+    const restoredGuest = warmRep.scenarios.find((s) => s.boot!.kind === 'snapshot')!.boot!.guest;
+    expect(restoredGuest.kernel).toBe(coldRep.scenarios[0]!.boot!.guest.kernel);
+
+    for (const rep of [warmRep, coldRep]) {
+      expect(rep.version).toBe(1);
+      const by = Object.fromEntries(rep.scenarios.map((s) => [s.name, s]));
+      for (const s of rep.scenarios) {
+        expect(s.status).toBe('passed');
+        expect(['kvm', 'tcg']).toContain(s.accel);
+        expect(s.flows.length).toBeGreaterThan(0);
+        expect(existsSync(s.transcript!)).toBe(true);
+      }
+      expect(by['sw-offload']!.flows[0]).toMatchObject({ state: 'sw', proto: 'tcp', family: 'ipv4', reply: { dst: '10.99.0.2' } });
+      expect(by['ipv6-offload']!.flows[0]).toMatchObject({ state: 'sw', family: 'ipv6', orig: { src: 'fd00:1::2' } });
+      expect(by['no-offload']!.flows.every((f) => f.state === 'none' && f.matched)).toBe(true);
+      expect(by['hw-fallback']!.offload).toMatchObject({
+        requested: 'hw', effective: 'sw', fallback: true,
+        warning: '[!] Hardware flow offloading unavailable, falling back to software offloading',
+        kernelError: 'Error: Could not process rule: Operation not supported',
+      });
+      const fc = by['logging-caveat']!.assertions.find((a) => a.name === 'forwardCounter')!;
+      expect(fc.passed).toBe(true);
     }
-    expect(by['sw-offload']!.flows[0]).toMatchObject({ state: 'sw', proto: 'tcp', family: 'ipv4', reply: { dst: '10.99.0.2' } });
-    expect(by['ipv6-offload']!.flows[0]).toMatchObject({ state: 'sw', family: 'ipv6', orig: { src: 'fd00:1::2' } });
-    expect(by['no-offload']!.flows.every((f) => f.state === 'none' && f.matched)).toBe(true);
-    expect(by['hw-fallback']!.offload).toMatchObject({
-      requested: 'hw', effective: 'sw', fallback: true,
-      warning: '[!] Hardware flow offloading unavailable, falling back to software offloading',
-      kernelError: 'Error: Could not process rule: Operation not supported',
-    });
-    const fc = by['logging-caveat']!.assertions.find((a) => a.name === 'forwardCounter')!;
-    expect(fc.passed).toBe(true);
-    const junit = readFileSync(join(out, 'junit.xml'), 'utf8');
+    const junit = readFileSync(join(warmOut, 'junit.xml'), 'utf8');
     expect(junit.match(/<testcase /g)).toHaveLength(6);
-    expect(await leftovers()).toEqual([]);
-  }, 300_000);
+    expect(await leftovers(snaps)).toEqual([]);
+  }, 400_000);
 
   it('a failed expectation: exit 1, JUnit says expected and actual', async () => {
     const out = tmp();
@@ -61,7 +80,7 @@ describe('hil run, end to end', () => {
   it('a DUT that never reaches its shell: status error, transcript kept, lab gone', async () => {
     const out = tmp();
     const f = scenario(tmp(), 'slow-boot', 'offload: sw\ntimeouts: { bootMs: 400 }\ntraffic:\n  - { proto: tcp }\nexpect:\n  flows: { state: sw }\n');
-    const r = await hil(['run', f, '--out', out]);
+    const r = await hil(['run', f, '--out', out, '--cold']);
     expect(r.exitCode).toBe(1);
     const s = readReport(out).scenarios[0]!;
     expect(s).toMatchObject({ status: 'error' });

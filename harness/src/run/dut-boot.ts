@@ -1,0 +1,146 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { BootReport } from '../report/types.js';
+import { snapshotKey } from '../snapshots/key.js';
+import type { SnapshotMeta, SnapshotStore } from '../snapshots/store.js';
+import { qemuArgs } from '../targets/qemu-args.js';
+import { saveVmState } from '../targets/qemu-state.js';
+import { bootQemu, type QemuBootOptions, type QemuDut } from '../targets/qemu.js';
+import { exec } from '../util/exec.js';
+
+/** A restore answers in well under a second; one that has not after this is treated as refused. */
+const RESTORE_TIMEOUT_MS = 15_000;
+const QMP_DIR = process.env.HIL_QMP_DIR ?? '/run/offload-hil/qmp';
+
+/** QEMU's own complaint from the console transcript (it shares the pty), for a one-line reason. */
+async function qemuComplaint(transcript: string): Promise<string | undefined> {
+  const text = await readFile(transcript, 'utf8').catch(() => '');
+  const lines = text.split('\n').map((l) => l.trim()).filter((l) => /^qemu-system|migration|load of/i.test(l));
+  return lines.pop();
+}
+
+/**
+ * Cold boots or snapshot restores, per scenario. The first scenario on a DUT
+ * configuration boots cold and saves the VM's state at readiness; later ones restore it.
+ * Scenarios of one run that need a snapshot being created wait for it; another process
+ * creating it makes this one boot cold rather than wait.
+ */
+export class DutBooter {
+  private readonly inflight = new Map<string, Promise<void>>();
+  private readonly qemuVersions = new Map<string, Promise<string>>();
+
+  /** store null: every boot is cold (`--cold`). */
+  constructor(private readonly store: SnapshotStore | null) {}
+
+  private qemuVersion(binary: string): Promise<string> {
+    let v = this.qemuVersions.get(binary);
+    if (!v) {
+      v = exec(binary, ['--version']).then((r) => r.stdout.split('\n')[0] ?? '');
+      this.qemuVersions.set(binary, v);
+    }
+    return v;
+  }
+
+  /** undefined when the snapshot was refused (and is deleted): the caller boots cold. */
+  private async restore(o: QemuBootOptions, key: string, meta: SnapshotMeta, warnings: string[]): Promise<{ dut: QemuDut; boot: BootReport } | undefined> {
+    const store = this.store!;
+    if (!(await store.verify(meta))) {
+      warnings.push(`snapshot ${key} failed its checksum: deleted, booting cold`);
+      await store.remove(key);
+      return undefined;
+    }
+    try {
+      const dut = await bootQemu({ ...o, bootTimeoutMs: RESTORE_TIMEOUT_MS, restore: { state: store.statePath(key), banner: meta.banner } });
+      try {
+        await resetAfterRestore(dut);
+      } catch (e) {
+        await dut.stop();
+        throw e;
+      }
+      await store.touch(meta);
+      return { dut, boot: { kind: 'snapshot', ms: Math.round(dut.bootMs), guest: dut.banner, snapshot: { key, action: 'restored' }, warnings } };
+    } catch (e) {
+      if (o.signal?.aborted) throw e;
+      const why = (await qemuComplaint(o.transcript)) ?? (e as Error).message;
+      warnings.push(`QEMU could not restore snapshot ${key} (${why}): deleted, booting cold`);
+      await store.remove(key);
+      return undefined;
+    }
+  }
+
+  async boot(o: QemuBootOptions): Promise<{ dut: QemuDut; boot: BootReport }> {
+    const cold = async (qmpSocket?: string) => bootQemu({ ...o, qmpSocket });
+    if (!this.store) {
+      const dut = await cold();
+      return { dut, boot: { kind: 'cold', ms: Math.round(dut.bootMs), guest: dut.banner, snapshot: { key: null, action: 'disabled', note: '--cold' }, warnings: [] } };
+    }
+    const store = this.store;
+    const warnings: string[] = [];
+    const k = await snapshotKey({
+      qemuVersion: await this.qemuVersion(o.profile.binary),
+      accel: o.accel.accel,
+      args: qemuArgs({ ...o, accel: o.accel.accel }),
+    });
+    for (;;) {
+      const meta = await store.find(k.key);
+      if (meta) {
+        const restored = await this.restore(o, k.key, meta, warnings);
+        if (restored) return restored;
+        continue;
+      }
+      // Checked and claimed with no await in between: one scenario of this run creates it, the others wait.
+      const creating = this.inflight.get(k.key);
+      if (!creating) break;
+      await creating;
+      if (!(await store.find(k.key))) break;
+    }
+
+    let settle!: () => void;
+    this.inflight.set(k.key, new Promise<void>((r) => (settle = r)));
+    const lock = await store.tryLock(k.key).catch(() => undefined);
+    if (!lock) {
+      this.inflight.delete(k.key);
+      settle();
+      const dut = await cold();
+      return { dut, boot: { kind: 'cold', ms: Math.round(dut.bootMs), guest: dut.banner, snapshot: { key: k.key, action: 'none', note: 'another run is saving this snapshot' }, warnings } };
+    }
+    try {
+      await mkdir(QMP_DIR, { recursive: true });
+      const qmpSocket = join(QMP_DIR, `${o.name}.sock`);
+      const dut = await cold(qmpSocket).catch(async (e) => {
+        await rm(qmpSocket, { force: true });
+        throw e;
+      });
+      const stop = dut.stop;
+      dut.stop = async () => {
+        await stop();
+        await rm(qmpSocket, { force: true });
+      };
+      const boot: BootReport = { kind: 'cold', ms: Math.round(dut.bootMs), guest: dut.banner, snapshot: { key: k.key, action: 'none' }, warnings };
+      const partial = await store.partialPath(k.key);
+      try {
+        const saveMs = await saveVmState(qmpSocket, partial);
+        await store.commit(k, partial, saveMs, dut.banner);
+        boot.snapshot = { key: k.key, action: 'saved', saveMs: Math.round(saveMs) };
+        dut.console.note(`VM state saved as snapshot ${k.key} in ${saveMs.toFixed(0)} ms`);
+      } catch (e) {
+        warnings.push(`could not save snapshot ${k.key}: ${(e as Error).message}`);
+      } finally {
+        await rm(partial, { force: true });
+      }
+      return { dut, boot };
+    } finally {
+      this.inflight.delete(k.key);
+      settle();
+      await lock.release();
+    }
+  }
+}
+
+/** What must not be shared between runs restored from one state: the clock and the RNG. */
+async function resetAfterRestore(dut: QemuDut): Promise<void> {
+  const seed = randomBytes(64).toString('base64');
+  const r = await dut.shell.run(`date -u -s @${Math.floor(Date.now() / 1000)} >/dev/null && echo ${seed} | base64 -d > /dev/urandom`);
+  if (r.exitCode !== 0) throw new Error(`resetting clock and RNG after restore failed: ${r.stderr.trim()}`);
+}

@@ -1,0 +1,52 @@
+import { createHash } from 'node:crypto';
+import { realpath, stat } from 'node:fs/promises';
+
+/** Bumped whenever what a snapshot holds changes (the readiness point, the agent's state). */
+export const SNAPSHOT_FORMAT = 'hil-snapshot-1 ready=agent-banner';
+
+/** Options that differ per lab or per process and are invisible to the guest. */
+function normalise(args: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '-name' || a === '-qmp' || a === '-incoming') {
+      i++;
+      continue;
+    }
+    out.push(a.replace(/ifname=[^,]+/, 'ifname=*'));
+  }
+  return out;
+}
+
+/** Files the guest boots from: the key follows their identity, so a rebuilt image gets a new snapshot. */
+const FILE_OPTIONS = new Set(['-kernel', '-initrd', '-bios', '-pflash']);
+
+export interface KeyInput {
+  qemuVersion: string;
+  accel: string;
+  args: readonly string[];
+}
+
+export interface SnapshotKey {
+  key: string;
+  /** What went into the key, kept in the snapshot's metadata for `hil cache ls`. */
+  inputs: { qemuVersion: string; accel: string; args: string[]; files: Record<string, string> };
+}
+
+export async function snapshotKey(i: KeyInput): Promise<SnapshotKey> {
+  const args = normalise(i.args);
+  const files: Record<string, string> = {};
+  for (let k = 0; k < args.length - 1; k++) {
+    const paths = FILE_OPTIONS.has(args[k]!)
+      ? [args[k + 1]!]
+      : args[k] === '-drive' ? [...args[k + 1]!.matchAll(/(?:^|,)file=([^,]+)/g)].map((m) => m[1]!) : [];
+    for (const p of paths) {
+      const real = await realpath(p);
+      const st = await stat(real);
+      files[p] = `${real} ${st.size} ${st.mtimeMs} ${st.ino}`;
+    }
+  }
+  const inputs = { qemuVersion: i.qemuVersion, accel: i.accel, args, files };
+  const key = createHash('sha256').update(JSON.stringify([SNAPSHOT_FORMAT, inputs])).digest('hex').slice(0, 20);
+  return { key, inputs };
+}

@@ -1,0 +1,164 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { cacheDir } from '../util/paths.js';
+import type { SnapshotKey } from './key.js';
+
+export interface SnapshotMeta {
+  key: string;
+  createdAt: string;
+  lastUsedAt: string;
+  sizeBytes: number;
+  sha256: string;
+  saveMs: number;
+  /** The guest's readiness banner, replayed into reports of restored runs. */
+  banner: Record<string, string>;
+  inputs: SnapshotKey['inputs'];
+}
+
+export interface SnapshotLock {
+  release(): Promise<void>;
+}
+
+/** Default cache limit for saved VM states; HIL_SNAPSHOT_CACHE_MB overrides it. */
+export const DEFAULT_LIMIT_MB = 2048;
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function sha256File(path: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
+/**
+ * Saved VM states, one folder per key: `state` (QEMU's migration stream, read-only once
+ * written) and `meta.json`. A state is written as `partial-<pid>-<rand>` and renamed into
+ * place; meta.json is written last, so a folder without it is never used.
+ */
+export class SnapshotStore {
+  private readonly verified = new Map<string, string>();
+
+  constructor(
+    readonly dir = process.env.HIL_SNAPSHOT_DIR ?? join(cacheDir(), 'snapshots'),
+    readonly limitBytes = Number(process.env.HIL_SNAPSHOT_CACHE_MB ?? DEFAULT_LIMIT_MB) * 1024 * 1024,
+  ) {}
+
+  statePath(key: string): string {
+    return join(this.dir, key, 'state');
+  }
+
+  private metaPath(key: string): string {
+    return join(this.dir, key, 'meta.json');
+  }
+
+  async find(key: string): Promise<SnapshotMeta | undefined> {
+    const meta = await readFile(this.metaPath(key), 'utf8').then((t) => JSON.parse(t) as SnapshotMeta).catch(() => undefined);
+    if (!meta) return undefined;
+    const st = await stat(this.statePath(key)).catch(() => undefined);
+    return st && st.size === meta.sizeBytes ? meta : undefined;
+  }
+
+  /** Checks the state's checksum once per process: a corrupted stream QEMU might accept is never used. */
+  async verify(meta: SnapshotMeta): Promise<boolean> {
+    if (this.verified.get(meta.key) === meta.sha256) return true;
+    const ok = (await sha256File(this.statePath(meta.key)).catch(() => '')) === meta.sha256;
+    if (ok) this.verified.set(meta.key, meta.sha256);
+    return ok;
+  }
+
+  async touch(meta: SnapshotMeta): Promise<void> {
+    await this.writeMeta({ ...meta, lastUsedAt: new Date().toISOString() }).catch(() => undefined);
+  }
+
+  /** Exclusive right to create key's snapshot, or undefined while a live process holds it. */
+  async tryLock(key: string): Promise<SnapshotLock | undefined> {
+    await mkdir(this.dir, { recursive: true });
+    const path = join(this.dir, `${key}.lock`);
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        const fh = await open(path, 'wx');
+        await fh.writeFile(JSON.stringify({ pid: process.pid, since: new Date().toISOString() }));
+        await fh.close();
+        return { release: () => rm(path, { force: true }) };
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+        const owner = await readFile(path, 'utf8').then((t) => JSON.parse(t) as { pid: number }).catch(() => undefined);
+        if (owner && alive(owner.pid)) return undefined;
+        await rm(path, { force: true });
+      }
+    }
+    return undefined;
+  }
+
+  /** Where a new state is written before commit; never read by anyone else. */
+  async partialPath(key: string): Promise<string> {
+    await mkdir(join(this.dir, key), { recursive: true });
+    return join(this.dir, key, `partial-${process.pid}-${randomBytes(3).toString('hex')}`);
+  }
+
+  async commit(k: SnapshotKey, partial: string, saveMs: number, banner: Record<string, string>): Promise<SnapshotMeta> {
+    const { size } = await stat(partial);
+    const sha256 = await sha256File(partial);
+    await rename(partial, this.statePath(k.key));
+    const now = new Date().toISOString();
+    const meta: SnapshotMeta = { key: k.key, createdAt: now, lastUsedAt: now, sizeBytes: size, sha256, saveMs: Math.round(saveMs), banner, inputs: k.inputs };
+    await this.writeMeta(meta);
+    this.verified.set(meta.key, sha256);
+    await this.enforceLimit(meta.key);
+    return meta;
+  }
+
+  private async writeMeta(meta: SnapshotMeta): Promise<void> {
+    const tmp = `${this.metaPath(meta.key)}.${process.pid}.tmp`;
+    await writeFile(tmp, JSON.stringify(meta, null, 2));
+    await rename(tmp, this.metaPath(meta.key));
+  }
+
+  async remove(key: string): Promise<void> {
+    await rm(this.metaPath(key), { force: true });
+    await rm(join(this.dir, key), { recursive: true, force: true });
+    this.verified.delete(key);
+  }
+
+  /** Complete snapshots, newest use first; leftovers of dead writers are deleted on the way. */
+  async list(): Promise<SnapshotMeta[]> {
+    const names = await readdir(this.dir).catch(() => [] as string[]);
+    const out: SnapshotMeta[] = [];
+    for (const name of names) {
+      if (name.endsWith('.lock')) continue;
+      const files = await readdir(join(this.dir, name)).catch(() => [] as string[]);
+      for (const f of files) {
+        const pid = /^partial-(\d+)-/.exec(f)?.[1];
+        if (pid && !alive(Number(pid))) await rm(join(this.dir, name, f), { force: true });
+      }
+      const meta = await this.find(name);
+      if (meta) out.push(meta);
+      else if (!files.some((f) => f.startsWith('partial-'))) await rm(join(this.dir, name), { recursive: true, force: true });
+    }
+    return out.sort((a, b) => b.lastUsedAt.localeCompare(a.lastUsedAt));
+  }
+
+  /** Deletes the least recently used snapshots until the cache fits its limit; keep is spared. */
+  async enforceLimit(keep?: string): Promise<string[]> {
+    const all = await this.list();
+    let total = all.reduce((a, m) => a + m.sizeBytes, 0);
+    const removed: string[] = [];
+    for (const m of [...all].reverse()) {
+      if (total <= this.limitBytes) break;
+      if (m.key === keep) continue;
+      await this.remove(m.key);
+      total -= m.sizeBytes;
+      removed.push(m.key);
+    }
+    return removed;
+  }
+}
