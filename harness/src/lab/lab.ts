@@ -5,6 +5,8 @@ import { orphans, register, unregister } from './registry.js';
 
 const ip = (...args: string[]) => execOk('ip', args);
 const ipIn = (ns: string, ...args: string[]) => execOk('ip', ['-n', ns, ...args]);
+/** ip infers each line's family from its addresses; one process instead of one per command. */
+const ipBatch = (ns: string, lines: string[]) => execOk('ip', ['-n', ns, '-batch', '-'], { input: lines.join('\n') + '\n' });
 
 /**
  * A lab: namespaces for the DUT's QEMU process, the LAN host and the WAN host, and
@@ -21,7 +23,12 @@ export class Lab {
     try {
       const { ns, taps } = lab.names;
       for (const n of [ns.dut, ns.lan, ns.wan]) await ip('netns', 'add', n);
-      for (const n of [ns.lan, ns.wan]) await ipIn(n, 'link', 'set', 'lo', 'up');
+      for (const n of [ns.lan, ns.wan]) {
+        await ipIn(n, 'link', 'set', 'lo', 'up');
+        // Duplicate address detection holds the hosts' link-local addresses for a second,
+        // and IPv6 traffic with them; a lab link has no one to collide with.
+        await execOk('ip', ['netns', 'exec', n, 'sysctl', '-qw', 'net.ipv6.conf.default.accept_dad=0', 'net.ipv6.conf.all.accept_dad=0']);
+      }
       await ipIn(ns.dut, 'tuntap', 'add', 'dev', taps.lan, 'mode', 'tap');
       await ipIn(ns.dut, 'tuntap', 'add', 'dev', taps.wan, 'mode', 'tap');
     } catch (e) {
@@ -31,20 +38,20 @@ export class Lab {
     return lab;
   }
 
-  /** After QEMU holds the taps: give each to its host and address it. */
+  /** After QEMU holds the taps: give each to its host and address it (one `ip -batch` per namespace). */
   async wireHosts(): Promise<void> {
     const { ns, taps } = this.names;
     const A = ADDRESSING;
-    for (const [side, tap, host] of [['lan', taps.lan, ns.lan], ['wan', taps.wan, ns.wan]] as const) {
-      await ipIn(ns.dut, 'link', 'set', tap, 'netns', host);
-      const a = A[side];
-      await ipIn(host, 'addr', 'add', `${a.v4.host}/${a.v4.prefix}`, 'dev', tap);
-      await ipIn(host, '-6', 'addr', 'add', `${a.v6.host}/${a.v6.prefix}`, 'dev', tap, 'nodad');
-      await ipIn(host, 'link', 'set', tap, 'up');
-    }
-    await ipIn(ns.lan, 'route', 'add', 'default', 'via', A.lan.v4.dut);
-    await ipIn(ns.lan, '-6', 'route', 'add', 'default', 'via', A.lan.v6.dut);
-    await ipIn(ns.wan, '-6', 'route', 'add', A.lan.v6.net, 'via', A.wan.v6.dut);
+    await ipBatch(ns.dut, [`link set ${taps.lan} netns ${ns.lan}`, `link set ${taps.wan} netns ${ns.wan}`]);
+    const host = (side: 'lan' | 'wan', tap: string) => [
+      `addr add ${A[side].v4.host}/${A[side].v4.prefix} dev ${tap}`,
+      `addr add ${A[side].v6.host}/${A[side].v6.prefix} dev ${tap} nodad`,
+      `link set ${tap} up`,
+    ];
+    await Promise.all([
+      ipBatch(ns.lan, [...host('lan', taps.lan), `route add default via ${A.lan.v4.dut}`, `route add default via ${A.lan.v6.dut}`]),
+      ipBatch(ns.wan, [...host('wan', taps.wan), `route add ${A.lan.v6.net} via ${A.wan.v6.dut}`]),
+    ]);
   }
 
   /** Idempotent, never throws: every exit path calls it. */
