@@ -5,8 +5,9 @@ const fmtTuple = (f: ScenarioReport['flows'][number]) =>
   `${f.proto} ${f.orig.src}:${f.orig.sport} -> ${f.orig.dst}:${f.orig.dport}`;
 
 /** Every expectation becomes an assertion with expected and actual, passed or not. */
-export function evaluate(expect: Expect, r: Pick<ScenarioReport, 'offload' | 'flows' | 'traffic'> & { forwardCounterPackets: number | null }): Assertion[] {
+export function evaluate(expect: Expect, r: Pick<ScenarioReport, 'offload' | 'flows' | 'traffic' | 'firewall'> & { forwardCounterPackets: number | null }): Assertion[] {
   const out: Assertion[] = [];
+  out.push(...firewallAssertions(expect, r));
   r.traffic.forEach((t, i) => {
     out.push({ name: `traffic[${i}] ran`, passed: !t.error && t.bytes > 0, expected: 'iperf3 completed and moved data', actual: t.error ?? `${t.bytes} bytes` });
   });
@@ -21,14 +22,25 @@ export function evaluate(expect: Expect, r: Pick<ScenarioReport, 'offload' | 'fl
       actual: r.offload.warning ? `warned: ${JSON.stringify(r.offload.warning)}` : 'no warning',
     });
   }
+  if (expect.offload?.missingModules !== undefined) {
+    const want = [...expect.offload.missingModules].sort();
+    const got = [...(r.offload.missing?.modules ?? [])].sort();
+    out.push({
+      name: 'offload.missingModules',
+      passed: want.join() === got.join(),
+      expected: want.length ? `absent from the DUT: ${want.join(', ')}` : 'every offload module present',
+      actual: got.length ? `absent: ${got.join(', ')} (${r.offload.missing!.package}: ${r.offload.missing!.install})` : 'every offload module present',
+    });
+  }
   if (expect.flows) {
     const want = expect.flows.state;
     const min = expect.flows.minMatched ?? 1;
     const matched = r.flows.filter((f) => f.matched);
-    const wrong = r.flows.filter((f) => !f.matched || f.state !== want);
+    // An untracked stream cannot be offloaded: it only fails "none" when streams had to be found.
+    const wrong = r.flows.filter((f) => (!f.matched && (want !== 'none' || min > 0)) || (f.matched && f.state !== want));
     out.push({
       name: 'flows.state',
-      passed: matched.length >= min && wrong.length === 0,
+      passed: matched.length >= min && wrong.length === 0 && r.flows.length > 0,
       expected: `all data streams (at least ${min}) last seen in state ${want}`,
       actual:
         r.flows.length === 0
@@ -47,6 +59,41 @@ export function evaluate(expect: Expect, r: Pick<ScenarioReport, 'offload' | 'fl
       passed: ok,
       expected: `forward-chain packets / conntrack packets ${minFraction !== undefined ? `>= ${minFraction}` : ''}${minFraction !== undefined && maxFraction !== undefined ? ' and ' : ''}${maxFraction !== undefined ? `<= ${maxFraction}` : ''}`,
       actual: fwd === null ? 'no forward-chain counter in the ruleset (firewall.forwardCounter: true?)' : `${fwd} / ${ct} = ${frac === null ? 'n/a' : frac.toFixed(5)}`,
+    });
+  }
+  return out;
+}
+
+function describeFirewall(r: Pick<ScenarioReport, 'offload' | 'firewall'>): string {
+  const fw = r.firewall!;
+  const parts = [fw.loaded ? 'table inet fw4 present' : `no table inet fw4: nft rejected the whole ruleset, yet fw4 exited ${r.offload.applyExitCode ?? '?'}`];
+  if (fw.nftErrors.length) parts.push(fw.nftErrors.slice(0, 2).join(' | '));
+  const m = r.offload.missing;
+  if (m) parts.push(`missing modules ${m.modules.join(', ')} (package ${m.package}: ${m.install})`);
+  return parts.join('; ');
+}
+
+/**
+ * A router without a firewall is a loud failure of its own, unless the scenario expects
+ * exactly that; so is offloading requested with no flowtable in the ruleset (fw4 renders
+ * none when no zone has a netifd device, and says nothing).
+ */
+function firewallAssertions(expect: Expect, r: Pick<ScenarioReport, 'offload' | 'firewall'>): Assertion[] {
+  if (!r.firewall) return [];
+  const out: Assertion[] = [];
+  const want = expect.firewall?.loaded ?? true;
+  out.push({
+    name: expect.firewall ? 'firewall.loaded' : 'firewall loaded',
+    passed: r.firewall.loaded === want,
+    expected: want ? 'table inet fw4 in the kernel after fw4 reload' : 'no firewall ruleset in the kernel',
+    actual: describeFirewall(r),
+  });
+  if (r.firewall.loaded && r.offload.requested !== 'none' && expect.offload?.effective === undefined) {
+    out.push({
+      name: 'flowtable present',
+      passed: r.firewall.flowtable,
+      expected: `a flowtable, since ${r.offload.requested} offloading was requested`,
+      actual: r.firewall.flowtable ? 'flowtable in table inet fw4' : 'offloading requested but no flowtable: fw4 found no zone device to offload (netifd interfaces?)',
     });
   }
   return out;

@@ -14,6 +14,7 @@ async function must(shell: Shell, cmd: string): Promise<string> {
 export class DefaultPlatform implements Platform {
   readonly name = 'default';
   readonly devices = { lan: 'eth0', wan: 'eth1' };
+  readonly packageManager = null;
   readonly bin = { nft: '/usr/sbin/nft', ip: '/usr/sbin/ip', conntrack: '/usr/sbin/conntrack', lsmod: '/sbin/lsmod', dmesg: 'dmesg' };
 
   async configureNetwork(shell: Shell): Promise<void> {

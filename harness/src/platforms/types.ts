@@ -2,6 +2,7 @@ import type { OffloadMode } from '../scenario/schema.js';
 import type { Shell } from '../targets/types.js';
 import type { CommandResult } from '../util/exec.js';
 import type { Fw4Output } from './fw4-output.js';
+import type { PackageManager } from './offload-modules.js';
 
 export interface OffloadConfig {
   mode: OffloadMode;
@@ -23,5 +24,7 @@ export interface Platform {
   /** The DUT's LAN and WAN device names (the flowtable's devices). */
   readonly devices: { lan: string; wan: string };
   /** Full paths: busybox's shell would run its own applets instead of the real tools. */
+  /** null where the DUT has none (the default image). */
+  readonly packageManager: PackageManager | null;
   readonly bin: { nft: string; ip: string; conntrack: string; lsmod: string; dmesg: string };
 }

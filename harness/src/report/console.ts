@@ -24,6 +24,9 @@ export function consoleReporter(out: NodeJS.WritableStream = process.stdout, err
       for (const s of r.scenarios) {
         lines.push(`${s.status.toUpperCase().padEnd(7)} ${s.name.padEnd(20)} ${(s.durationMs / 1000).toFixed(1).padStart(5)} s  ${s.accel ?? ''}  ${s.boot ? `${s.boot.kind.padEnd(8)} ${(s.boot.ms / 1000).toFixed(2)} s` : ''}  offload ${s.offload.requested} -> ${s.offload.effective ?? '-'}${s.offload.fallback ? ' (fallback warned)' : ''}`);
         if (s.reason) lines.push(`        ${s.reason}`);
+        if (s.firewall && !s.firewall.loaded) lines.push(`        no firewall: fw4's table is not in the kernel (fw4 exited ${s.offload.applyExitCode ?? '?'})`);
+        const m = s.offload.missing;
+        if (m) lines.push(`        missing offload modules: ${m.modules.join(', ')} (package ${m.package}: ${m.install})`);
         for (const a of s.assertions.filter((a) => !a.passed)) lines.push(`        ${a.name}: expected ${a.expected}; actual ${a.actual}`);
       }
       const n = (st: string) => r.scenarios.filter((s) => s.status === st).length;

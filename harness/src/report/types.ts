@@ -53,7 +53,11 @@ export interface ScenarioReport {
     kernelError: string | null;
     applyStderr?: string;
     applyExitCode?: number;
+    /** Offload modules absent from the DUT, the package that ships them and how to install it. */
+    missing?: { modules: string[]; package: string; install: string } | null;
   };
+  /** What the kernel holds after the firewall was applied (never fw4's exit status). */
+  firewall?: { loaded: boolean; flowtable: boolean; nftErrors: string[] };
   flows: FlowReport[];
   traffic: { proto: string; family: string; direction: string; streams: number; bitsPerSecond: number; bytes: number; error: string | null }[];
   assertions: Assertion[];

@@ -14,6 +14,7 @@ import type { AccelChoice } from '../targets/accel.js';
 import type { QemuProfile } from '../targets/qemu-profile.js';
 import { runIperf3, type TrafficRun } from '../traffic/iperf3.js';
 import { hwOffloadRefusal } from '../probes/hw-offload.js';
+import { missingOffloadModules } from '../platforms/offload-modules.js';
 import { TeardownStack } from './teardown.js';
 import type { DutBooter } from './dut-boot.js';
 
@@ -103,6 +104,14 @@ export async function runScenario(ctx: ScenarioContext): Promise<ScenarioReport>
       report.offload.fallback = applied.output.warning !== null;
       const snap = await takeSnapshot(dut.shell, platform, performance.now());
       report.offload.effective = effectiveOffload(snap.ruleset);
+      report.firewall = {
+        loaded: snap.ruleset.tables.some((t) => t.family === 'inet' && t.name === 'fw4'),
+        flowtable: snap.ruleset.flowtables.some((f) => f.family === 'inet' && f.table === 'fw4'),
+        nftErrors: applied.output.nftErrors,
+      };
+      if (s.offload !== 'none' || s.expect.offload?.missingModules) {
+        report.offload.missing = await missingOffloadModules(dut.shell, platform.packageManager);
+      }
       if (applied.output.nftErrors.length) report.offload.kernelError = applied.output.nftErrors.join('\n');
       else if (s.offload === 'hw' && report.offload.effective !== 'hw') {
         report.offload.kernelError = await hwOffloadRefusal(dut.shell, platform);

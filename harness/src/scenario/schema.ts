@@ -33,14 +33,28 @@ export const expectSchema = z
         effective: z.enum(OFFLOAD_MODES).optional(),
         /** Whether firewall4's "falling back to software offloading" warning was printed. */
         fallback: z.boolean().optional(),
+        /** Offload modules that must be absent from the DUT (and named in the report), e.g. without kmod-nft-offload. */
+        missingModules: z.array(z.string().regex(/^[a-z0-9_-]+$/)).optional(),
+      })
+      .optional(),
+    firewall: z
+      .strictObject({
+        /**
+         * Whether fw4's table exists after the reload. Without this, a router left with no
+         * firewall at all fails every scenario, whatever fw4's exit status said.
+         */
+        loaded: z.boolean(),
       })
       .optional(),
     flows: z
       .strictObject({
         /** The state every data stream was last seen in while its traffic ran. */
         state: z.enum(OFFLOAD_MODES),
-        /** How many data streams must have been found in conntrack at all. */
-        minMatched: z.number().int().min(1).optional(),
+        /**
+         * How many data streams must have been found in conntrack at all (default 1). 0 with
+         * state none: a router with no ruleset tracks nothing, and an untracked stream is not offloaded.
+         */
+        minMatched: z.number().int().min(0).optional(),
       })
       .optional(),
     forwardCounter: z

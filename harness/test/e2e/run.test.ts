@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -24,17 +24,19 @@ describe('hil run, end to end', () => {
     const warmOut = tmp();
     const coldOut = tmp();
     const warm = await hil(['run', 'scenarios/', '--out', warmOut], { env });
-    expect(warm.stdout).toMatch(/6 passed, 0 failed, 0 error, 0 skipped/);
+    expect(warm.stdout).toMatch(/7 passed, 0 failed, 0 error, 0 skipped/);
     expect(warm.exitCode).toBe(0);
     const cold = await hil(['run', 'scenarios/', '--out', coldOut, '--cold'], { env });
-    expect(cold.stdout).toMatch(/6 passed, 0 failed, 0 error, 0 skipped/);
+    expect(cold.stdout).toMatch(/7 passed, 0 failed, 0 error, 0 skipped/);
     expect(cold.exitCode).toBe(0);
 
     const warmRep = readReport(warmOut);
     const coldRep = readReport(coldOut);
-    // One cold boot saves the state; every other scenario restores it. --cold uses none.
-    expect(warmRep.scenarios.map((s) => s.boot!.snapshot.action).sort()).toEqual(['restored', 'restored', 'restored', 'restored', 'restored', 'saved']);
+    // One cold boot per DUT configuration saves its state (module-missing's DUT lacks two
+    // modules: a configuration of its own); every other scenario restores. --cold uses none.
+    expect(warmRep.scenarios.map((s) => s.boot!.snapshot.action).sort()).toEqual(['restored', 'restored', 'restored', 'restored', 'restored', 'saved', 'saved']);
     expect(warmRep.scenarios.filter((s) => s.boot!.kind === 'snapshot')).toHaveLength(5);
+    expect(readdirSync(snaps).filter((d) => !d.endsWith('.lock'))).toHaveLength(2);
     expect(coldRep.scenarios.every((s) => s.boot!.kind === 'cold' && s.boot!.snapshot.action === 'disabled')).toBe(true);
     const verdicts = (r: RunReport) => Object.fromEntries(r.scenarios.map((s) => [s.name, { status: s.status, effective: s.offload.effective, fallback: s.offload.fallback, flows: s.flows.map((f) => `${f.proto}/${f.family} ${f.state} matched=${f.matched}`) }]));
     expect(verdicts(warmRep)).toEqual(verdicts(coldRep));
@@ -60,9 +62,16 @@ describe('hil run, end to end', () => {
       });
       const fc = by['logging-caveat']!.assertions.find((a) => a.name === 'forwardCounter')!;
       expect(fc.passed).toBe(true);
+      // The seed's bug: the whole ruleset rejected, exit status 0, and the report says why and what to install.
+      const mm = by['module-missing']!;
+      expect(mm.firewall).toMatchObject({ loaded: false, flowtable: false });
+      expect(mm.firewall!.nftErrors[0]).toMatch(/^\/dev\/stdin:\d+:\d+-\d+: Error: Could not process rule: No such file or directory$/);
+      expect(mm.offload).toMatchObject({ effective: 'none', applyExitCode: 0, missing: { modules: ['nf_flow_table_inet', 'nft_flow_offload'], package: 'kmod-nft-offload' } });
+      expect(mm.offload.missing!.install).toMatch(/opkg install kmod-nft-offload .* apk add kmod-nft-offload/);
+      for (const s of rep.scenarios.filter((x) => x.name !== 'module-missing')) expect(s.firewall).toMatchObject({ loaded: true, nftErrors: [] });
     }
     const junit = readFileSync(join(warmOut, 'junit.xml'), 'utf8');
-    expect(junit.match(/<testcase /g)).toHaveLength(6);
+    expect(junit.match(/<testcase /g)).toHaveLength(7);
     expect(await leftovers(snaps)).toEqual([]);
   }, 400_000);
 
@@ -74,6 +83,20 @@ describe('hil run, end to end', () => {
     const s = readReport(out).scenarios[0]!;
     expect(s.status).toBe('failed');
     expect(readFileSync(join(out, 'junit.xml'), 'utf8')).toMatch(/<failure message="flows.state not met"[^>]*>flows.state: expected all data streams \(at least 1\) last seen in state none; actual tcp 192\.168\.1\.2:\d+ -&gt; 10\.99\.0\.1:5201: sw/);
+    expect(await leftovers()).toEqual([]);
+  }, 120_000);
+
+  it('a router left without a firewall fails loudly when the scenario does not expect it', async () => {
+    const out = tmp();
+    const f = scenario(tmp(), 'no-fw', 'dut: { withoutModules: [nft_flow_offload] }\noffload: sw\ntraffic:\n  - { proto: tcp, family: ipv6, duration: 1 }\nexpect:\n  offload: { effective: none }\n');
+    const r = await hil(['run', f, '--out', out]);
+    expect(r.exitCode).toBe(1);
+    const s = readReport(out).scenarios[0]!;
+    expect(s.status).toBe('failed');
+    const a = s.assertions.find((x) => x.name === 'firewall loaded')!;
+    expect(a.passed).toBe(false);
+    expect(a.actual).toMatch(/no table inet fw4: nft rejected the whole ruleset, yet fw4 exited 0; .*Error: Could not process rule: No such file or directory.*; missing modules nft_flow_offload \(package kmod-nft-offload: /);
+    expect(r.stdout).toMatch(/firewall loaded: expected table inet fw4 in the kernel after fw4 reload; actual no table inet fw4/);
     expect(await leftovers()).toEqual([]);
   }, 120_000);
 

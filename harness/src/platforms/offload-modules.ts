@@ -1,0 +1,31 @@
+import type { Shell } from '../targets/types.js';
+
+/** What OpenWrt's kmod-nft-offload ships (nf_flow_table comes with its dependency kmod-nf-flow). */
+export const OFFLOAD_PACKAGE = 'kmod-nft-offload';
+export const OFFLOAD_MODULES = ['nf_flow_table', 'nf_flow_table_inet', 'nft_flow_offload'] as const;
+
+export type PackageManager = 'opkg' | 'apk';
+
+export interface MissingModules {
+  modules: string[];
+  package: string;
+  install: string;
+}
+
+export function installCommand(pm: PackageManager | null, pkg = OFFLOAD_PACKAGE): string {
+  if (pm === 'opkg') return `opkg install ${pkg}`;
+  if (pm === 'apk') return `apk add ${pkg}`;
+  return `opkg install ${pkg} (OpenWrt 24.10 and older) or apk add ${pkg} (OpenWrt 25.x)`;
+}
+
+/**
+ * Offload modules the DUT has neither loaded (or built in: /sys/module) nor on disk
+ * for its running kernel; one shell round trip, busybox-compatible.
+ */
+export async function missingOffloadModules(shell: Shell, pm: PackageManager | null): Promise<MissingModules | null> {
+  const r = await shell.run(
+    `for m in ${OFFLOAD_MODULES.join(' ')}; do [ -d /sys/module/$m ] || [ -n "$(find /lib/modules/$(uname -r) -name "$m.ko*" 2>/dev/null | head -n 1)" ] || echo $m; done`,
+  );
+  const modules = r.stdout.split('\n').map((l) => l.trim()).filter(Boolean);
+  return modules.length ? { modules, package: OFFLOAD_PACKAGE, install: installCommand(pm) } : null;
+}
