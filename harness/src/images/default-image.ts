@@ -13,13 +13,18 @@ const manifestSchema = z.object({
   files: z.object({ kernel: z.string(), initrd: z.string() }),
 });
 
+/** What QEMU boots: a kernel (with initramfs or a root disk) and/or a disk behind firmware. */
 export interface BootImage {
   name: string;
   key: string;
-  kernel: string;
-  initrd: string;
-  kernelRelease: string;
-  modules: string[];
+  kernel?: string;
+  initrd?: string;
+  /** qcow2 overlays, attached in order (the first is /dev/vda). */
+  disks?: string[];
+  /** This run's writable copy of the firmware's variable store (EFI profiles). */
+  firmwareVars?: string;
+  kernelRelease?: string;
+  modules?: string[];
 }
 
 /** The default image built by `npm run setup` (images/default/build.sh). */

@@ -32,9 +32,6 @@ export function qemuArgs(i: QemuArgsInput): string[] {
     '-nodefaults', '-no-user-config', '-display', 'none',
     // A guest panic or reboot ends QEMU, so the harness sees a closed console at once.
     '-no-reboot',
-    '-kernel', i.image.kernel,
-    '-initrd', i.image.initrd,
-    '-append', append.join(' '),
     '-chardev', 'stdio,id=con,signal=off',
     '-serial', 'chardev:con',
     // A new generation id on every start: a restored guest's kernel reseeds its RNG at once.
@@ -42,6 +39,18 @@ export function qemuArgs(i: QemuArgsInput): string[] {
   ];
   if (i.qmpSocket) args.push('-qmp', `unix:${i.qmpSocket},server=on,wait=off`);
   if (i.incoming) args.push('-incoming', `exec:cat ${shQuote(i.incoming)}`);
+  if (i.profile.firmware && !i.image.kernel) {
+    args.push('-drive', `if=pflash,format=raw,readonly=on,file=${i.profile.firmware.code}`);
+    if (i.image.firmwareVars) args.push('-drive', `if=pflash,format=raw,file=${i.image.firmwareVars}`);
+  }
+  if (i.image.kernel) {
+    args.push('-kernel', i.image.kernel);
+    if (i.image.initrd) args.push('-initrd', i.image.initrd);
+    args.push('-append', append.join(' '));
+  }
+  (i.image.disks ?? []).forEach((d, n) => {
+    args.push('-drive', `file=${d},format=qcow2,if=none,id=disk${n}`, '-device', `${i.profile.disk ?? 'virtio-blk-pci'},drive=disk${n}`);
+  });
   for (const nic of i.profile.nics) {
     const tap = i.taps[nic.role];
     if (!tap) continue;

@@ -16,6 +16,11 @@ const profileSchema = z.object({
   memoryMb: z.number().int().positive(),
   smp: z.number().int().positive(),
   nic: z.string(),
+  /** Device model for disk images (they are attached as a qcow2 overlay). */
+  disk: z.string().optional(),
+  /** UEFI firmware: read-only code and a variable store template copied per run. */
+  firmware: z.object({ code: z.string(), vars: z.string() }).optional(),
+  /** Kernel arguments, for images booted from a kernel file. */
   append: z.string(),
   nics: z.array(z.object({ role: z.enum(NIC_ROLES), mac: z.string().regex(/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/) })),
 });

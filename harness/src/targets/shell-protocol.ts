@@ -3,15 +3,23 @@ import type { Shell } from './types.js';
 
 /**
  * The host side of the DUT agent's framing (images/default/rootfs/usr/lib/hil/agent):
- *   send  "<id> P <command>\n" or "<id> B <base64>\n"
+ *   send  "<id> P <command>\n" or "<id> O <octal-escaped>\n"
  *   read  RS<id> B\n <stdout> \nRS<id> X <rc>\n <stderr> \nRS<id> Z\n
  * Markers carry a unique id and the exit code, so no prompt is ever guessed at.
  */
 export const RS = '\x1e';
 
+/**
+ * Plain commands go as they are; anything else (newlines, control bytes, UTF-8) as octal
+ * escapes that the agent turns back with `printf %b`, which every busybox and dash has
+ * (OpenWrt's busybox may lack base64).
+ */
 export function encodeCommand(id: string, command: string): string {
   const plain = /^[\x20-\x7e]*$/.test(command) && command.trim() === command && command.length > 0;
-  return plain ? `${id} P ${command}\n` : `${id} B ${Buffer.from(command).toString('base64')}\n`;
+  if (plain) return `${id} P ${command}\n`;
+  let out = '';
+  for (const b of Buffer.from(command)) out += b >= 0x20 && b <= 0x7e && b !== 0x5c ? String.fromCharCode(b) : `\\0${b.toString(8).padStart(3, '0')}`;
+  return `${id} O ${out}\n`;
 }
 
 export interface Frame {

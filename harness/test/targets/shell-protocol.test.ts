@@ -9,9 +9,10 @@ import { ConsoleShell, encodeCommand, parseFrame, RS, ShellTimeoutError } from '
 const agent = new URL('../../../images/default/rootfs/usr/lib/hil/agent', import.meta.url).pathname;
 
 describe('frame parsing', () => {
-  it('plain and base64 encodings', () => {
+  it('plain and octal-escaped encodings', () => {
     expect(encodeCommand('a1', 'echo hi')).toBe('a1 P echo hi\n');
-    expect(encodeCommand('a1', 'printf "a\\nb"\nexit')).toMatch(/^a1 B [A-Za-z0-9+/=]+\n$/);
+    expect(encodeCommand('a1', 'printf "a\\nb"\nexit')).toBe('a1 O printf "a\\0134nb"\\0012exit\n');
+    expect(encodeCommand('a1', 'echo é')).toBe('a1 O echo \\0303\\0251\n');
   });
 
   it('waits for the end marker; keeps stdout exact', () => {
