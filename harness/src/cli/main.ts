@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { join, resolve } from 'node:path';
 import { cacheCmd } from './cache.js';
+import { parseImageRef } from '../images/image-ref.js';
 import { consoleReporter } from '../report/console.js';
 import { jsonReporter } from '../report/json.js';
 import { junitReporter } from '../report/junit.js';
@@ -10,8 +11,10 @@ import { UserError } from '../util/errors.js';
 import { repoRoot } from '../util/paths.js';
 
 const USAGE = `usage:
-  hil run [--out DIR] [--jobs N] [--cold] SCENARIO_OR_FOLDER...
-                        run scenarios on the default image; the first scenario per DUT
+  hil run [--out DIR] [--jobs N] [--cold] [--image REF] SCENARIO_OR_FOLDER...
+                        run scenarios (on the default image unless --image or the scenario's
+                        target.image names another: a path, URL#sha256=HEX, or
+                        kernel=REF,rootfs=REF); on the default image the first scenario per DUT
                         configuration saves the booted VM, later ones restore it
                         (--cold: boot every scenario, use and save no snapshot)
   hil validate SCENARIO_OR_FOLDER...   check scenario files, run nothing
@@ -57,7 +60,7 @@ async function validateCmd(args: string[]): Promise<number> {
 async function runCmd(args: string[]): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args, allowPositionals: true, options: { out: { type: 'string' }, jobs: { type: 'string' }, cold: { type: 'boolean' } } });
+    parsed = parseArgs({ args, allowPositionals: true, options: { out: { type: 'string' }, jobs: { type: 'string' }, cold: { type: 'boolean' }, image: { type: 'string' } } });
   } catch (e) {
     throw new UserError(`${(e as Error).message}\n${USAGE}`);
   }
@@ -81,7 +84,7 @@ async function runCmd(args: string[]): Promise<number> {
   process.on('SIGTERM', onSignal);
   try {
     const report = await run({
-      scenarios, outDir, runId: id, jobs, cold: values.cold, signal: ac.signal,
+      scenarios, outDir, runId: id, jobs, cold: values.cold, image: values.image === undefined ? undefined : parseImageRef(values.image, process.cwd()), signal: ac.signal,
       reporters: [consoleReporter(), jsonReporter(outDir), junitReporter(outDir)],
     });
     if (signalled) return signalled === 'SIGINT' ? 130 : 143;

@@ -24,6 +24,8 @@ export interface Platform {
   /** The DUT's LAN and WAN device names (the flowtable's devices). */
   readonly devices: { lan: string; wan: string };
   /** Full paths: busybox's shell would run its own applets instead of the real tools. */
+  /** The system log (OpenWrt's logread), kept beside the report; absent where there is none. */
+  systemLog?(shell: Shell): Promise<string>;
   /** null where the DUT has none (the default image). */
   readonly packageManager: PackageManager | null;
   readonly bin: { nft: string; ip: string; conntrack: string; lsmod: string; dmesg: string };

@@ -56,6 +56,10 @@ export interface ScenarioReport {
     /** Offload modules absent from the DUT, the package that ships them and how to install it. */
     missing?: { modules: string[]; package: string; install: string } | null;
   };
+  /** The DUT's system: OpenWrt's release, target and package manager, or the default image. */
+  platform?: { name: string; release?: string; revision?: string; target?: string; arch?: string; packageManager: string | null; offloadPackage: string | null };
+  /** OpenWrt's logread output, saved beside the report. */
+  systemLog?: string;
   /** What the kernel holds after the firewall was applied (never fw4's exit status). */
   firewall?: { loaded: boolean; flowtable: boolean; nftErrors: string[] };
   flows: FlowReport[];

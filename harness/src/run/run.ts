@@ -10,6 +10,8 @@ import { loadProfile } from '../targets/qemu-profile.js';
 import { Reporters, type Reporter } from './events.js';
 import { checkPrerequisites } from './prerequisites.js';
 import { DutBooter } from './dut-boot.js';
+import { prepareImages } from './dut-image.js';
+import type { ImageRef } from '../images/image-ref.js';
 import { SnapshotStore } from '../snapshots/store.js';
 import { emptyReport, runScenario } from './scenario-run.js';
 
@@ -18,6 +20,8 @@ export interface RunOptions {
   outDir: string;
   runId: string;
   jobs?: number;
+  /** Overrides every scenario's target.image (`hil run --image`). */
+  image?: ImageRef;
   /** Boot every scenario cold: no snapshot is used or saved. */
   cold?: boolean;
   reporters: Reporter[];
@@ -36,10 +40,9 @@ export async function run(o: RunOptions): Promise<RunReport> {
   await mkdir(o.outDir, { recursive: true });
   await checkPrerequisites();
   await reapOrphans();
-  const image = await loadDefaultImage();
-  const profiles = new Map<string, Awaited<ReturnType<typeof loadProfile>>>();
-  for (const s of o.scenarios) if (!profiles.has(s.target.profile)) profiles.set(s.target.profile, await loadProfile(s.target.profile));
-  const accel = await chooseAccel(profiles.values().next().value!, image);
+  const images = await prepareImages(o.scenarios, o.image, (t) => process.stderr.write(`hil: ${t}\n`));
+  // The accelerator is probed with the default image; other images use the same verdict.
+  const accel = await chooseAccel(await loadProfile('x86-64'), await loadDefaultImage());
   await reporters.emit('onRunStart', { runId: o.runId, outDir: o.outDir, scenarios: o.scenarios, jobs });
 
   const booter = new DutBooter(o.cold ? null : new SnapshotStore());
@@ -50,10 +53,13 @@ export async function run(o: RunOptions): Promise<RunReport> {
     while (next < o.scenarios.length) {
       const i = next++;
       const s = o.scenarios[i]!;
+      const di = images[i]!;
       results[i] = o.signal.aborted
         ? { ...emptyReport(s), status: 'skipped', reason: `interrupted (${String(o.signal.reason)}) before start` }
-        : await runScenario({
-            scenario: s, index: i, runToken: token, outDir: o.outDir, image, profile: profiles.get(s.target.profile)!, accel, booter,
+        : di.kind === 'error'
+          ? { ...emptyReport(s), reason: di.reason }
+          : await runScenario({
+            scenario: s, index: i, runToken: token, outDir: o.outDir, dutImage: di, accel, booter,
             signal: o.signal, onStep: (step, detail) => reporters.emit('onStep', s, step, detail),
             onWarning: (text) => reporters.emit('onWarning', s, text),
           });

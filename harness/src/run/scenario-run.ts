@@ -1,30 +1,31 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { evaluate } from '../expect/evaluate.js';
 import { matchFlows } from '../expect/flows.js';
-import type { BootImage } from '../images/default-image.js';
 import { Lab } from '../lab/lab.js';
 import { DefaultPlatform } from '../platforms/default.js';
+import { OpenWrtPlatform } from '../platforms/openwrt.js';
+import type { Platform } from '../platforms/types.js';
 import { kernelTrouble, parseDmesg } from '../probes/kernel-log.js';
 import { effectiveOffload } from '../probes/nft.js';
 import { Sampler, takeSnapshot, type Snapshot } from '../probes/snapshot.js';
 import type { ScenarioReport, TimelinePoint } from '../report/types.js';
 import type { Scenario } from '../scenario/schema.js';
 import type { AccelChoice } from '../targets/accel.js';
-import type { QemuProfile } from '../targets/qemu-profile.js';
 import { runIperf3, type TrafficRun } from '../traffic/iperf3.js';
 import { hwOffloadRefusal } from '../probes/hw-offload.js';
 import { missingOffloadModules } from '../platforms/offload-modules.js';
 import { TeardownStack } from './teardown.js';
 import type { DutBooter } from './dut-boot.js';
+import type { DutImage } from './dut-image.js';
+import { bootOpenWrt } from './openwrt-boot.js';
 
 export interface ScenarioContext {
   scenario: Scenario;
   index: number;
   runToken: string;
   outDir: string;
-  image: BootImage;
-  profile: QemuProfile;
+  dutImage: Exclude<DutImage, { kind: 'error' }>;
   accel: AccelChoice;
   booter: DutBooter;
   signal: AbortSignal;
@@ -76,12 +77,14 @@ export async function runScenario(ctx: ScenarioContext): Promise<ScenarioReport>
     report.transcript = join(dir, 'console.log');
     const lab = await step('lab', () => Lab.create(ctx.runToken, ctx.index));
     teardown.push('lab', () => lab.destroy());
+    const di = ctx.dutImage;
+    const bootOpts = {
+      name: `hil-${lab.names.id}`, profile: di.profile, accel: ctx.accel,
+      netns: lab.names.ns.dut, taps: lab.names.taps, withoutModules: s.dut.withoutModules,
+      transcript: report.transcript!, bootTimeoutMs: s.timeouts.bootMs, commandTimeoutMs: s.timeouts.commandMs, signal,
+    };
     const { dut, boot } = await step('boot', () =>
-      ctx.booter.boot({
-        name: `hil-${lab.names.id}`, profile: ctx.profile, image: ctx.image, accel: ctx.accel,
-        netns: lab.names.ns.dut, taps: lab.names.taps, withoutModules: s.dut.withoutModules,
-        transcript: report.transcript!, bootTimeoutMs: s.timeouts.bootMs, commandTimeoutMs: s.timeouts.commandMs, signal,
-      }),
+      di.kind === 'default' ? ctx.booter.boot({ ...bootOpts, image: di.image }) : bootOpenWrt(di.resolved, bootOpts, teardown),
     );
     teardown.push('qemu', () => dut.stop());
     report.accel = dut.accel;
@@ -90,7 +93,17 @@ export async function runScenario(ctx: ScenarioContext): Promise<ScenarioReport>
     ctx.onStep('boot', `${dut.accel} ${boot.kind} ${(dut.bootMs / 1000).toFixed(1)} s`);
     for (const w of boot.warnings) ctx.onWarning(w);
 
-    const platform = new DefaultPlatform();
+    const platform: Platform = await step('platform', async () => {
+      const p = di.kind === 'default' ? new DefaultPlatform() : await OpenWrtPlatform.detect(dut.shell);
+      if (!p) throw new Error('the image booted, but it is not OpenWrt (no /etc/openwrt_release): offload-hil drives OpenWrt images and its own default image');
+      if (p instanceof OpenWrtPlatform) {
+        report.platform = { name: p.name, release: p.release.release, revision: p.release.revision, target: p.release.target, arch: p.release.arch, packageManager: p.packageManager, offloadPackage: p.offloadPackage };
+        await p.waitSystemReady(dut.shell, s.timeouts.bootMs);
+      } else report.platform = { name: p.name, packageManager: null, offloadPackage: null };
+      const ct = await dut.shell.run('[ -e /proc/net/nf_conntrack ]');
+      if (ct.exitCode !== 0) throw new Error('the DUT has no /proc/net/nf_conntrack (nf_conntrack not loaded, or a kernel without NF_CONNTRACK_PROCFS): offload-hil reads flow states from it');
+      return p;
+    });
     await step('wire', async () => {
       await lab.wireHosts();
       await platform.configureNetwork(dut.shell);
@@ -140,6 +153,10 @@ export async function runScenario(ctx: ScenarioContext): Promise<ScenarioReport>
         bitsPerSecond: Math.round(r.client.bitsPerSecond), bytes: Math.max(r.client.bytesReceived, r.client.bytesSent),
         error: r.client.error ?? null,
       }));
+      if (platform.systemLog) {
+        report.systemLog = join(dir, 'logread.txt');
+        await writeFile(report.systemLog, await platform.systemLog(dut.shell));
+      }
       const dmesg = await dut.shell.run(platform.bin.dmesg);
       report.kernelLog.trouble = kernelTrouble(parseDmesg(dmesg.stdout)).map((l) => l.text);
       const fwd = final.ruleset.counters.find((c) => c.comment === FORWARD_COUNTER_COMMENT);

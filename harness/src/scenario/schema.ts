@@ -75,10 +75,12 @@ export const scenarioSchema = z.strictObject({
   description: z.string().optional(),
   target: z
     .strictObject({
-      image: z.literal('default').default('default'),
-      profile: z.string().default('x86-64'),
+      /** "default", a path (relative to this file), "URL#sha256=HEX", or "kernel=REF,rootfs=REF". `hil run --image` overrides it. */
+      image: z.string().min(1).default('default'),
+      /** A qemu/ profile; by default chosen from the image (x86-64 for the default image). */
+      profile: z.string().regex(/^[a-z0-9._-]+$/).optional(),
     })
-    .default({ image: 'default', profile: 'x86-64' }),
+    .default({ image: 'default' }),
   dut: z
     .strictObject({
       /** Kernel modules deleted from the DUT before boot-time loading: absent, not merely unloaded. */

@@ -18,6 +18,8 @@ export interface QemuBootOptions {
   qmpSocket?: string;
   /** Start from this saved state; banner is what the guest said when it was saved. */
   restore?: { state: string; banner: Record<string, string> };
+  /** Gets a system's console from boot to the agent (OpenWrt: press Enter, then start it). */
+  login?: (con: PtyConsole, timeoutMs: number, signal?: AbortSignal) => Promise<void>;
   transcript: string;
   bootTimeoutMs: number;
   commandTimeoutMs: number;
@@ -38,9 +40,11 @@ export async function bootQemu(o: QemuBootOptions): Promise<QemuDut> {
   con.note(`${o.restore ? 'restore' : 'boot'}: ${file} ${argv.join(' ')}`);
   const shell = new ConsoleShell(con, o.commandTimeoutMs);
   try {
+    if (o.login) await o.login(con, o.bootTimeoutMs, o.signal);
+    const left = Math.max(1000, o.bootTimeoutMs - (performance.now() - start));
     const banner = o.restore
       ? await shell.waitAnswer(o.bootTimeoutMs, o.signal).then(() => o.restore!.banner)
-      : await shell.waitReady(o.bootTimeoutMs, o.signal);
+      : await shell.waitReady(left, o.signal);
     const bootMs = performance.now() - start;
     con.note(`ready after ${bootMs.toFixed(0)} ms (${o.accel.accel}${o.restore ? ', restored' : ''})`);
     return {

@@ -1,0 +1,115 @@
+import { ADDRESSING } from '../lab/addressing.js';
+import type { Shell } from '../targets/types.js';
+import { CommandError } from '../util/exec.js';
+import { parseFw4Stderr } from './fw4-output.js';
+import { OFFLOAD_PACKAGE, type PackageManager } from './offload-modules.js';
+import { parseOpenWrtRelease, type OpenWrtRelease } from './openwrt-release.js';
+import { installedVersion, listInstalledCommand } from './packages.js';
+import type { ApplyResult, OffloadConfig, Platform } from './types.js';
+
+async function must(shell: Shell, cmd: string, timeoutMs?: number): Promise<string> {
+  const r = await shell.run(cmd, { timeoutMs });
+  if (r.exitCode !== 0) throw new CommandError({ ...r, command: `DUT: ${r.command}` });
+  return r.stdout;
+}
+
+const COUNTER_FILE = '/etc/hil-forward-counter.nft';
+
+/**
+ * An OpenWrt image: configured with uci, applied with `fw4 reload` (never quiet, so
+ * firewall4's fallback warning reaches its stderr, which the agent keeps apart from stdout).
+ * OpenWrt's x86 defaults: eth0 is br-lan's port, eth1 is wan.
+ */
+export class OpenWrtPlatform implements Platform {
+  readonly name = 'openwrt';
+  readonly devices = { lan: 'br-lan', wan: 'eth1' };
+  readonly bin = { nft: '/usr/sbin/nft', ip: '/sbin/ip', conntrack: 'conntrack', lsmod: 'lsmod', dmesg: 'dmesg' };
+
+  private constructor(readonly release: OpenWrtRelease, readonly packageManager: PackageManager | null, readonly offloadPackage: string | null) {}
+
+  /** null when the DUT is not OpenWrt (no /etc/openwrt_release). */
+  static async detect(shell: Shell): Promise<OpenWrtPlatform | null> {
+    const rel = await shell.run('cat /etc/openwrt_release');
+    const release = rel.exitCode === 0 ? parseOpenWrtRelease(rel.stdout) : null;
+    if (!release) return null;
+    // OpenWrt 25.x uses apk; earlier releases opkg.
+    const pmOut = await shell.run('if command -v apk >/dev/null; then echo apk; elif command -v opkg >/dev/null; then echo opkg; fi');
+    const pm = (pmOut.stdout.trim() || null) as PackageManager | null;
+    let pkg: string | null = null;
+    if (pm) pkg = installedVersion(pm, OFFLOAD_PACKAGE, (await shell.run(listInstalledCommand(pm, OFFLOAD_PACKAGE))).stdout);
+    return new OpenWrtPlatform(release, pm, pkg);
+  }
+
+  /**
+   * Up means procd finished its init (it logs "- init complete -"), netifd answers on ubus
+   * with lan up, and fw4's table is in the kernel; a prompt alone is not up.
+   */
+  async waitSystemReady(shell: Shell, timeoutMs: number): Promise<void> {
+    const deadline = performance.now() + timeoutMs;
+    let last = '';
+    while (performance.now() < deadline) {
+      const r = await shell.run(
+        "logread 2>/dev/null | grep -q 'init complete' && echo procd; " +
+          "ubus call network.interface.lan status 2>/dev/null | grep -q '\"up\": true' && echo lan; " +
+          `${this.bin.nft} list table inet fw4 >/dev/null 2>&1 && echo fw4; true`,
+      );
+      const have = new Set(r.stdout.split('\n').map((l) => l.trim()));
+      const missing = ['procd', 'lan', 'fw4'].filter((x) => !have.has(x));
+      if (!missing.length) return;
+      last = missing.map((m) => ({ procd: 'procd has not logged "init complete"', lan: 'netifd: lan is not up', fw4: 'no table inet fw4' })[m]).join('; ');
+      await new Promise((res) => setTimeout(res, 500));
+    }
+    throw new Error(`OpenWrt did not come up within ${timeoutMs} ms: ${last}`);
+  }
+
+  async configureNetwork(shell: Shell): Promise<void> {
+    const { lan, wan } = ADDRESSING;
+    const uci = [
+      `uci set network.lan.ipaddr='${lan.v4.dut}'`,
+      `uci set network.lan.netmask='255.255.255.0'`,
+      `uci -q del network.lan.ip6addr; uci add_list network.lan.ip6addr='${lan.v6.dut}/${lan.v6.prefix}'`,
+      `uci set network.wan.proto='static'`,
+      `uci set network.wan.ipaddr='${wan.v4.dut}'`,
+      `uci set network.wan.netmask='255.255.255.0'`,
+      `uci set network.wan.gateway='${wan.v4.host}'`,
+      `uci set network.wan6.proto='static'`,
+      `uci -q del network.wan6.ip6addr; uci add_list network.wan6.ip6addr='${wan.v6.dut}/${wan.v6.prefix}'`,
+      `uci set network.wan6.ip6gw='${wan.v6.host}'`,
+      'uci commit network',
+      '/etc/init.d/network reload',
+    ];
+    await must(shell, uci.join(' && '));
+    // netifd applies asynchronously: wait until wan carries the lab's address.
+    await must(shell, `i=0; until ip -4 addr show dev ${this.devices.wan} | grep -q '${wan.v4.dut}/'; do i=$((i+1)); [ $i -gt 100 ] && exit 1; sleep 0.1; done`, 20_000);
+    await must(shell, 'sysctl -qw net.netfilter.nf_conntrack_acct=1 || true');
+  }
+
+  async applyOffload(shell: Shell, cfg: OffloadConfig): Promise<ApplyResult> {
+    const cmds = [
+      `uci set firewall.@defaults[0].flow_offloading='${cfg.mode === 'none' ? 0 : 1}'`,
+      `uci set firewall.@defaults[0].flow_offloading_hw='${cfg.mode === 'hw' ? 1 : 0}'`,
+      'uci -q delete firewall.hil_counter',
+    ];
+    if (cfg.forwardCounter) {
+      // firewall4's nftables include, placed first in the forward chain (before the flow offload rule).
+      cmds.push(
+        `echo 'counter comment "hil: forward-chain counter"' > ${COUNTER_FILE}`,
+        'uci set firewall.hil_counter=include',
+        "uci set firewall.hil_counter.type='nftables'",
+        `uci set firewall.hil_counter.path='${COUNTER_FILE}'`,
+        "uci set firewall.hil_counter.position='chain-pre'",
+        "uci set firewall.hil_counter.chain='forward'",
+      );
+    }
+    cmds.push('uci commit firewall');
+    await must(shell, cmds.join('; '));
+    // Never `fw4 -q`: quiet mode is what hides the warning at boot and hotplug.
+    const result = await shell.run('fw4 reload');
+    return { result, output: parseFw4Stderr(result.stderr) };
+  }
+
+  /** The system log: kernel and daemon lines, and `log` rules' output (not where fw4's warning goes). */
+  async systemLog(shell: Shell): Promise<string> {
+    return (await shell.run('logread 2>/dev/null')).stdout;
+  }
+}

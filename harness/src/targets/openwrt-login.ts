@@ -1,0 +1,69 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { repoRoot } from '../util/paths.js';
+import type { PtyConsole } from './pty-console.js';
+
+const ENTER = /Please press Enter to activate this console\./;
+const PROMPT = /root@[^\s:]+:[^\n#]*# *$/;
+const LOGIN = /(^|\n)[^\n]*login: *$/;
+const PANIC = /Kernel panic - not syncing[^\n]*/;
+const END = 'HIL_AGENT_EOF';
+
+export class LoginError extends Error {}
+
+function waitFor(con: PtyConsole, what: string, test: (buf: string) => string | undefined, deadline: number, signal?: AbortSignal): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    let off = () => {};
+    const done = (err?: Error, v?: string) => {
+      clearTimeout(timer);
+      off();
+      signal?.removeEventListener('abort', onAbort);
+      if (err) reject(err);
+      else resolve(v!);
+    };
+    const onAbort = () => done(new Error(`${what}: interrupted`));
+    const timer = setTimeout(() => {
+      const tail = buf.replace(/\r/g, '').trim().split('\n').pop() ?? '';
+      done(new LoginError(`${what} timed out; the console's last line: ${JSON.stringify(tail.slice(-120))}`));
+    }, Math.max(0, deadline - performance.now()));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    off = con.onData((d) => {
+      buf = (buf + d).slice(-8192);
+      const panic = PANIC.exec(buf);
+      if (panic) return done(new LoginError(`the DUT kernel panicked while booting: ${panic[0]}`));
+      try {
+        const v = test(buf.replace(/\r/g, ''));
+        if (v !== undefined) done(undefined, v);
+      } catch (e) {
+        done(e as Error);
+      }
+    });
+    void con.exited.then(() => done(new LoginError(`${what}: QEMU exited`)));
+  });
+}
+
+/**
+ * OpenWrt's console: procd asks "Please press Enter to activate this console.", then
+ * root's shell starts without a password on a fresh image. The harness's agent is
+ * written through that shell (a here-document; no base64 or file transfer needed) and
+ * takes the console over; its banner is then awaited as on the default image.
+ */
+export async function openwrtLogin(con: PtyConsole, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  await waitFor(con, 'waiting for "Please press Enter to activate this console."', (b) => {
+    if (ENTER.test(b)) return 'enter';
+    if (LOGIN.test(b)) throw new LoginError('the image boots to a login prompt, not OpenWrt\'s "Please press Enter to activate this console." (a root password, or not OpenWrt?)');
+    return undefined;
+  }, deadline, signal);
+  const prompt = waitFor(con, 'waiting for the root shell prompt', (b) => (PROMPT.test(b) ? 'prompt' : undefined), deadline, signal);
+  con.write('\r');
+  await prompt;
+  const agent = await readFile(join(repoRoot, 'images/default/rootfs/usr/lib/hil/agent'), 'utf8');
+  con.note('writing the command agent to /tmp/hil-agent over the console');
+  // Line by line: an interactive shell's line editor would take a tab as completion; the agent has none.
+  con.write(`cat > /tmp/hil-agent <<'${END}'\r`);
+  for (const line of agent.split('\n')) con.write(`${line}\r`);
+  con.write(`${END}\r`);
+  con.write('exec sh /tmp/hil-agent\r');
+}
