@@ -4,7 +4,7 @@ import { CommandError } from '../util/exec.js';
 import { parseFw4Stderr } from './fw4-output.js';
 import { OFFLOAD_PACKAGE, type PackageManager } from './offload-modules.js';
 import { parseOpenWrtRelease, type OpenWrtRelease } from './openwrt-release.js';
-import { installedVersion, listInstalledCommand } from './packages.js';
+import { installedVersion, installFilesCommand, listInstalledCommand } from './packages.js';
 import type { ApplyResult, OffloadConfig, Platform } from './types.js';
 
 async function must(shell: Shell, cmd: string, timeoutMs?: number): Promise<string> {
@@ -106,6 +106,22 @@ export class OpenWrtPlatform implements Platform {
     // Never `fw4 -q`: quiet mode is what hides the warning at boot and hotplug.
     const result = await shell.run('fw4 reload');
     return { result, output: parseFw4Stderr(result.stderr) };
+  }
+
+  /**
+   * Makes modules absent, not merely unloaded, as on an image built without their package:
+   * fw4's table goes first (it holds the flowtable that pins them), then the modules and
+   * their files (the overlay filesystem records the deletion).
+   */
+  async withholdModules(shell: Shell, modules: readonly string[]): Promise<void> {
+    const list = modules.join(' ');
+    await must(shell, `fw4 -q flush; for m in ${list}; do rmmod $m 2>/dev/null; done; for m in ${list}; do find /lib/modules/$(uname -r) -name "$m.ko" -exec rm -f {} +; done; for m in ${list}; do ! grep -q "^$m " /proc/modules || { echo "$m is still loaded" >&2; exit 1; }; done`);
+  }
+
+  /** Installs local package files already on the DUT; the installer's output goes into the report. */
+  async installPackages(shell: Shell, files: string[]) {
+    if (!this.packageManager) throw new Error('dut.packages: this OpenWrt image has neither opkg nor apk');
+    return shell.run(installFilesCommand(this.packageManager, files), { timeoutMs: 120_000 });
   }
 
   /** The system log: kernel and daemon lines, and `log` rules' output (not where fw4's warning goes). */

@@ -58,6 +58,8 @@ export interface ScenarioReport {
   };
   /** The DUT's system: OpenWrt's release, target and package manager, or the default image. */
   platform?: { name: string; release?: string; revision?: string; target?: string; arch?: string; packageManager: string | null; offloadPackage: string | null };
+  /** dut.packages: what the installer said. */
+  packages?: { files: string[]; command: string; exitCode: number; output: string };
   /** OpenWrt's logread output, saved beside the report. */
   systemLog?: string;
   /** What the kernel holds after the firewall was applied (never fw4's exit status). */

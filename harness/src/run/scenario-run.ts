@@ -1,5 +1,5 @@
 import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { evaluate } from '../expect/evaluate.js';
 import { matchFlows } from '../expect/flows.js';
 import { Lab } from '../lab/lab.js';
@@ -19,6 +19,7 @@ import { TeardownStack } from './teardown.js';
 import type { DutBooter } from './dut-boot.js';
 import type { DutImage } from './dut-image.js';
 import { bootOpenWrt } from './openwrt-boot.js';
+import { pushFile } from '../targets/push-file.js';
 
 export interface ScenarioContext {
   scenario: Scenario;
@@ -100,6 +101,20 @@ export async function runScenario(ctx: ScenarioContext): Promise<ScenarioReport>
         report.platform = { name: p.name, release: p.release.release, revision: p.release.revision, target: p.release.target, arch: p.release.arch, packageManager: p.packageManager, offloadPackage: p.offloadPackage };
         await p.waitSystemReady(dut.shell, s.timeouts.bootMs);
       } else report.platform = { name: p.name, packageManager: null, offloadPackage: null };
+      if (s.dut.packages.length) {
+        if (!(p instanceof OpenWrtPlatform)) throw new Error('dut.packages needs an OpenWrt DUT (opkg or apk); the default image has no package manager');
+        const remote: string[] = [];
+        await dut.shell.run('mkdir -p /tmp/hil-packages');
+        for (const f of s.dut.packages) {
+          const r = `/tmp/hil-packages/${basename(f)}`;
+          await pushFile(dut.shell, resolve(dirname(s.file), f), r);
+          remote.push(r);
+        }
+        const inst = await p.installPackages(dut.shell, remote);
+        report.packages = { files: s.dut.packages, command: inst.command, exitCode: inst.exitCode, output: inst.stdout + inst.stderr };
+        if (inst.exitCode !== 0) throw new Error(`installing ${s.dut.packages.join(', ')} failed (exit ${inst.exitCode}): ${(inst.stderr || inst.stdout).trim().split('\n').pop()}`);
+      }
+      if (p instanceof OpenWrtPlatform && s.dut.withoutModules.length) await p.withholdModules(dut.shell, s.dut.withoutModules);
       const ct = await dut.shell.run('[ -e /proc/net/nf_conntrack ]');
       if (ct.exitCode !== 0) throw new Error('the DUT has no /proc/net/nf_conntrack (nf_conntrack not loaded, or a kernel without NF_CONNTRACK_PROCFS): offload-hil reads flow states from it');
       return p;

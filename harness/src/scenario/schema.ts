@@ -85,8 +85,10 @@ export const scenarioSchema = z.strictObject({
     .strictObject({
       /** Kernel modules deleted from the DUT before boot-time loading: absent, not merely unloaded. */
       withoutModules: z.array(z.string().regex(/^[a-z0-9_-]+$/)).default([]),
+      /** Local .ipk/.apk files (relative to this file) installed on an OpenWrt DUT before the test, without network. */
+      packages: z.array(z.string().regex(/\.(ipk|apk)$/, 'a .ipk or .apk file')).default([]),
     })
-    .default({ withoutModules: [] }),
+    .default({ withoutModules: [], packages: [] }),
   offload: z.enum(OFFLOAD_MODES),
   firewall: z
     .strictObject({

@@ -6,7 +6,8 @@ import type { PtyConsole } from './pty-console.js';
 const ENTER = /Please press Enter to activate this console\./;
 const PROMPT = /root@[^\s:]+:[^\n#]*# *$/;
 const LOGIN = /(^|\n)[^\n]*login: *$/;
-const PANIC = /Kernel panic - not syncing[^\n]*/;
+// A whole line: console output arrives in arbitrary chunks.
+const PANIC = /Kernel panic - not syncing[^\n]*?(?=\r?\n)/;
 const END = 'HIL_AGENT_EOF';
 
 export class LoginError extends Error {}
@@ -39,7 +40,10 @@ function waitFor(con: PtyConsole, what: string, test: (buf: string) => string | 
         done(e as Error);
       }
     });
-    void con.exited.then(() => done(new LoginError(`${what}: QEMU exited`)));
+    void con.exited.then(() => {
+      const panic = /Kernel panic - not syncing[^\n\r]*/.exec(buf);
+      done(new LoginError(panic ? `the DUT kernel panicked while booting: ${panic[0]}` : `${what}: QEMU exited`));
+    });
   });
 }
 

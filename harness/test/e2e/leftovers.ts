@@ -16,11 +16,12 @@ const ls = (dir: string) => {
  */
 export async function leftovers(snapshotDir?: string): Promise<string[]> {
   const qmp = ls('/run/offload-hil/qmp').map((f) => `qmp socket ${f}`);
+  const overlays = ls('/var/tmp/offload-hil/overlays').map((f) => `overlay ${f}`);
   const snaps = snapshotDir
     ? ls(snapshotDir).flatMap((d) => (d.endsWith('.lock') ? [`lock ${d}`] : ls(join(snapshotDir, d)).filter((f) => f.startsWith('partial-')).map((f) => `partial ${d}/${f}`)))
     : [];
   const ns = (await execa('ip', ['netns', 'list'])).stdout.split('\n').filter((l) => l.startsWith('hil-'));
   const taps = (await execa('ip', ['-o', 'link', 'show', 'type', 'tun'])).stdout.split('\n').filter((l) => / hil/.test(l));
   const qemu = (await execa('pgrep', ['-af', '^qemu-system'], { reject: false })).stdout.split('\n').filter((l) => l.includes('-name hil-'));
-  return [...ns, ...taps, ...qemu, ...qmp, ...snaps];
+  return [...ns, ...taps, ...qemu, ...qmp, ...overlays, ...snaps];
 }
