@@ -8,6 +8,7 @@ const PROMPT = /root@[^\s:]+:[^\n#]*# *$/;
 const LOGIN = /(^|\n)[^\n]*login: *$/;
 // A whole line: console output arrives in arbitrary chunks.
 const PANIC = /Kernel panic - not syncing[^\n]*?(?=\r?\n)/;
+const NO_BOOT = /UEFI Interactive Shell|Shell> *$|No bootable device|>>Start PXE over IPv[46]/;
 const END = 'HIL_AGENT_EOF';
 
 export class LoginError extends Error {}
@@ -57,6 +58,7 @@ export async function openwrtLogin(con: PtyConsole, timeoutMs: number, signal?: 
   const deadline = performance.now() + timeoutMs;
   await waitFor(con, 'waiting for "Please press Enter to activate this console."', (b) => {
     if (ENTER.test(b)) return 'enter';
+    if (NO_BOOT.test(b)) throw new LoginError('the firmware found nothing to boot on the image (it fell through to network boot or the UEFI shell): not a bootable disk image for this profile');
     if (LOGIN.test(b)) throw new LoginError('the image boots to a login prompt, not OpenWrt\'s "Please press Enter to activate this console." (a root password, or not OpenWrt?)');
     return undefined;
   }, deadline, signal);

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { RunReport } from '../../src/report/types.js';
 import { cacheDir } from '../../src/util/paths.js';
 import { leftovers } from './leftovers.js';
+import { gptEfiDisk } from '../images/disk-images.js';
 
 const root = new URL('../../../', import.meta.url).pathname;
 const hil = (args: string[]) => execa('node', [join(root, 'harness/bin/hil.js'), ...args], { reject: false, cwd: root });
@@ -29,6 +30,21 @@ describe('--image, end to end', () => {
     expect(s.reason).toMatch(/^the DUT kernel panicked while booting: Kernel panic - not syncing: VFS: Unable to mount root fs/);
     expect(await leftovers()).toEqual([]);
   }, 120_000);
+
+  it('a GPT disk with an empty ESP, named like a combined-efi image: OVMF from an overlay, then a one-line reason', async () => {
+    const d = tmp();
+    const img = join(d, 'openwrt-x86-64-generic-ext4-combined-efi.img');
+    gptEfiDisk(img);
+    const before = readFileSync(img);
+    const out = tmp();
+    const r = await hil(['run', 'scenarios/openwrt/sw-offload-openwrt.yaml', '--image', img, '--out', out]);
+    expect(r.exitCode).toBe(1);
+    const s = readReport(out).scenarios[0]!;
+    expect(s).toMatchObject({ status: 'error', reason: expect.stringMatching(/^the firmware found nothing to boot on the image/) });
+    expect(readFileSync(s.transcript!, 'utf8')).toMatch(/if=pflash,format=raw,readonly=on,file=\/usr\/share\/OVMF\/OVMF_CODE_4M\.fd/);
+    expect(readFileSync(img).equals(before)).toBe(true);
+    expect(await leftovers()).toEqual([]);
+  }, 180_000);
 
   it('an image that is not there, or of no known layout: status error naming the file', async () => {
     const out = tmp();
