@@ -105,6 +105,13 @@ export class DutBooter {
       const dut = await cold();
       return { dut, boot: { kind: 'cold', ms: Math.round(dut.bootMs), guest: dut.banner, snapshot: { key: k.key, action: 'none', note: 'another run is saving this snapshot' }, warnings } };
     }
+    // Another run may have saved it between our look and our lock: restore that one instead.
+    if (await store.find(k.key)) {
+      this.inflight.delete(k.key);
+      settle();
+      await lock.release();
+      return this.boot(o);
+    }
     try {
       await mkdir(QMP_DIR, { recursive: true });
       const qmpSocket = join(QMP_DIR, `${o.name}.sock`);

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { link, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cacheDir } from '../util/paths.js';
 import type { SnapshotKey } from './key.js';
@@ -84,16 +84,19 @@ export class SnapshotStore {
     await mkdir(this.dir, { recursive: true });
     const path = join(this.dir, `${key}.lock`);
     for (let attempt = 0; attempt < 2; attempt++) {
+      // Written aside, then hard-linked into place: the lock never exists without its owner's pid.
+      const tmp = `${path}.${process.pid}.${randomBytes(3).toString('hex')}`;
+      await writeFile(tmp, JSON.stringify({ pid: process.pid, since: new Date().toISOString() }));
       try {
-        const fh = await open(path, 'wx');
-        await fh.writeFile(JSON.stringify({ pid: process.pid, since: new Date().toISOString() }));
-        await fh.close();
+        await link(tmp, path);
         return { release: () => rm(path, { force: true }) };
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
         const owner = await readFile(path, 'utf8').then((t) => JSON.parse(t) as { pid: number }).catch(() => undefined);
         if (owner && alive(owner.pid)) return undefined;
         await rm(path, { force: true });
+      } finally {
+        await rm(tmp, { force: true });
       }
     }
     return undefined;
@@ -134,7 +137,7 @@ export class SnapshotStore {
     const names = await readdir(this.dir).catch(() => [] as string[]);
     const out: SnapshotMeta[] = [];
     for (const name of names) {
-      if (name.endsWith('.lock')) continue;
+      if (name.includes('.lock')) continue;
       const files = await readdir(join(this.dir, name)).catch(() => [] as string[]);
       for (const f of files) {
         const pid = /^partial-(\d+)-/.exec(f)?.[1];

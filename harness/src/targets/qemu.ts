@@ -41,7 +41,7 @@ export async function bootQemu(o: QemuBootOptions): Promise<QemuDut> {
   const shell = new ConsoleShell(con, o.commandTimeoutMs);
   try {
     if (o.login) await o.login(con, o.bootTimeoutMs, o.signal);
-    const left = Math.max(1000, o.bootTimeoutMs - (performance.now() - start));
+    const left = o.login ? Math.max(1000, o.bootTimeoutMs - (performance.now() - start)) : o.bootTimeoutMs;
     const banner = o.restore
       ? await shell.waitAnswer(o.bootTimeoutMs, o.signal).then(() => o.restore!.banner)
       : await shell.waitReady(left, o.signal);

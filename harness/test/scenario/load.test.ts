@@ -26,7 +26,7 @@ describe('scenario files', () => {
     const s = parseScenario(valid, 'scenarios/my-test.yaml');
     expect(s.name).toBe('my-test');
     expect(s.traffic[0]).toMatchObject({ tool: 'iperf3', proto: 'tcp', family: 'ipv4', direction: 'upload', streams: 1, duration: 3 });
-    expect(s.target).toEqual({ image: 'default', profile: 'x86-64' });
+    expect(s.target).toEqual({ image: 'default' });
   });
 
   it('points an unknown key at its own line and column, with its path', () => {
