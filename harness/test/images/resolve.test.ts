@@ -15,8 +15,13 @@ import { arm64Image, gptEfiDisk, mbrDisk } from './disk-images.js';
 const dir = () => mkdtempSync(join(tmpdir(), 'hil-img-'));
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
-// Downloads and unpacked images go to a cache of the test's own.
+// Downloads and unpacked images go to a cache of the test's own (restored for other files).
+const savedCache = process.env.HIL_CACHE;
 process.env.HIL_CACHE = dir();
+afterAll(() => {
+  if (savedCache === undefined) delete process.env.HIL_CACHE;
+  else process.env.HIL_CACHE = savedCache;
+});
 
 describe('image layouts', () => {
   it('tells MBR, GPT with an ESP, arm64 kernels and unknown files apart', async () => {
