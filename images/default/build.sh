@@ -25,7 +25,7 @@ kdebver=$(apt-cache policy "$kpkg" | awk '/Candidate:/ {print $2}')
 key=$( {
   echo "kernel $kpkg $kdebver"
   for p in "${userland_pkgs[@]}"; do dpkg-query -W -f '${Package} ${Version}\n' "$p"; done
-  (cd "$here" && find build.sh modules.txt rootfs -type f -print0 | sort -z | xargs -0 sha256sum)
+  (cd "$here" && find build.sh extra-modules.sh modules.txt rootfs -type f -print0 | sort -z | xargs -0 sha256sum)
 } | sha256sum | cut -c1-16)
 
 if [ "${1:-}" = --key ]; then echo "$key"; exit 0; fi
@@ -78,6 +78,18 @@ printf 'root:x:0:0:root:/root:/bin/sh\n' > "$root/etc/passwd"
 mods=$(grep -v '^#' "$here/modules.txt" | grep .)
 for m in $mods; do
   modprobe -d "$kroot" -S "$kver" --show-depends "$m" | awk '$1 == "insmod" {print $2}'
+done | sort -u | while read -r ko; do
+  rel=${ko#"$kroot"}
+  mkdir -p "$root$(dirname "$rel")"; cp "$ko" "$root$rel"
+done
+# Out-of-tree modules (netdevsim), built against this kernel, and the in-tree modules they need.
+mkdir -p "$root/lib/modules/$kver/extra"
+bash "$here/extra-modules.sh" "$kver" "$kdebver" "$root/lib/modules/$kver/extra"
+for ko in "$root/lib/modules/$kver/extra"/*.ko; do
+  strip --strip-debug "$ko"
+  for dep in $(modinfo -F depends "$ko" | tr , ' '); do
+    modprobe -d "$kroot" -S "$kver" --show-depends "$dep" | awk '$1 == "insmod" {print $2}'
+  done
 done | sort -u | while read -r ko; do
   rel=${ko#"$kroot"}
   mkdir -p "$root$(dirname "$rel")"; cp "$ko" "$root$rel"

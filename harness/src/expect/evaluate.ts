@@ -32,6 +32,16 @@ export function evaluate(expect: Expect, r: Pick<ScenarioReport, 'offload' | 'fl
       actual: got.length ? `absent: ${got.join(', ')} (${r.offload.missing!.package}: ${r.offload.missing!.install})` : 'every offload module present',
     });
   }
+  if (expect.offload?.refusedDevices !== undefined) {
+    const by = r.offload.refusals ?? {};
+    const notRefused = expect.offload.refusedDevices.filter((d) => !by[d]);
+    out.push({
+      name: 'offload.refusedDevices',
+      passed: notRefused.length === 0,
+      expected: `the kernel refuses flags offload on ${expect.offload.refusedDevices.join(', ')}`,
+      actual: Object.keys(by).length ? Object.entries(by).map(([d, e]) => `${d}: ${e ?? 'accepted'}`).join('; ') : 'no device was asked (hardware offload was not refused as a whole)',
+    });
+  }
   if (expect.flows) {
     const want = expect.flows.state;
     const min = expect.flows.minMatched ?? 1;

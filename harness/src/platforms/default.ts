@@ -50,7 +50,7 @@ export class DefaultPlatform implements Platform {
     const conf = [
       `flow_offloading=${cfg.mode === 'none' ? 0 : 1}`,
       `flow_offloading_hw=${cfg.mode === 'hw' ? 1 : 0}`,
-      `lan_devices=${this.devices.lan}`,
+      `lan_devices="${[this.devices.lan, ...(cfg.extraLanDevices ?? [])].join(' ')}"`,
       `wan_devices=${this.devices.wan}`,
       `forward_counter=${cfg.forwardCounter ? 1 : 0}`,
     ].join('\n');

@@ -7,6 +7,8 @@ import type { PackageManager } from './offload-modules.js';
 export interface OffloadConfig {
   mode: OffloadMode;
   forwardCounter: boolean;
+  /** More devices for the LAN zone, hence for the flowtable (netdevsim ports). */
+  extraLanDevices?: string[];
 }
 
 export interface ApplyResult {

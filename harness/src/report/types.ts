@@ -53,11 +53,15 @@ export interface ScenarioReport {
     kernelError: string | null;
     applyStderr?: string;
     applyExitCode?: number;
+    /** The kernel's answer to `flags offload` on each flowtable device alone (null: accepted). */
+    refusals?: Record<string, string | null>;
     /** Offload modules absent from the DUT, the package that ships them and how to install it. */
     missing?: { modules: string[]; package: string; install: string } | null;
   };
   /** The DUT's system: OpenWrt's release, target and package manager, or the default image. */
   platform?: { name: string; release?: string; revision?: string; target?: string; arch?: string; packageManager: string | null; offloadPackage: string | null };
+  /** dut.netdevsim: the ports made and their hw-tc-offload state as ethtool reads it. */
+  netdevsim?: { ports: string[]; hwTcOffload: Record<string, boolean> };
   /** dut.packages: what the installer said. */
   packages?: { files: string[]; command: string; exitCode: number; output: string };
   /** OpenWrt's logread output, saved beside the report. */

@@ -20,6 +20,7 @@ import type { DutBooter } from './dut-boot.js';
 import type { DutImage } from './dut-image.js';
 import { bootOpenWrt } from './openwrt-boot.js';
 import { pushFile } from '../targets/push-file.js';
+import { createNetdevsim } from '../platforms/netdevsim.js';
 
 export interface ScenarioContext {
   scenario: Scenario;
@@ -125,7 +126,13 @@ export async function runScenario(ctx: ScenarioContext): Promise<ScenarioReport>
     });
 
     await step('configure', async () => {
-      const applied = await platform.applyOffload(dut.shell, { mode: s.offload, forwardCounter: s.firewall.forwardCounter });
+      let extraLanDevices: string[] = [];
+      if (s.dut.netdevsim) {
+        if (!(platform instanceof DefaultPlatform)) throw new Error('dut.netdevsim needs the default image (it ships netdevsim.ko built for its kernel)');
+        report.netdevsim = await createNetdevsim(dut.shell, s.dut.netdevsim, platform.bin);
+        extraLanDevices = report.netdevsim.ports;
+      }
+      const applied = await platform.applyOffload(dut.shell, { mode: s.offload, forwardCounter: s.firewall.forwardCounter, extraLanDevices });
       report.offload.applyStderr = applied.result.stderr;
       report.offload.applyExitCode = applied.result.exitCode;
       report.offload.warning = applied.output.warning;
@@ -142,7 +149,9 @@ export async function runScenario(ctx: ScenarioContext): Promise<ScenarioReport>
       }
       if (applied.output.nftErrors.length) report.offload.kernelError = applied.output.nftErrors.join('\n');
       else if (s.offload === 'hw' && report.offload.effective !== 'hw') {
-        report.offload.kernelError = await hwOffloadRefusal(dut.shell, platform);
+        const refusal = await hwOffloadRefusal(dut.shell, platform, [platform.devices.lan, ...extraLanDevices, platform.devices.wan]);
+        report.offload.kernelError = refusal.error;
+        report.offload.refusals = refusal.byDevice;
       }
     });
 

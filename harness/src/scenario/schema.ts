@@ -35,6 +35,8 @@ export const expectSchema = z
         fallback: z.boolean().optional(),
         /** Offload modules that must be absent from the DUT (and named in the report), e.g. without kmod-nft-offload. */
         missingModules: z.array(z.string().regex(/^[a-z0-9_-]+$/)).optional(),
+        /** Devices the kernel must have refused `flags offload` for, each on its own (the error is in the report). */
+        refusedDevices: z.array(z.string().min(1)).optional(),
       })
       .optional(),
     firewall: z
@@ -85,6 +87,14 @@ export const scenarioSchema = z.strictObject({
     .strictObject({
       /** Kernel modules deleted from the DUT before boot-time loading: absent, not merely unloaded. */
       withoutModules: z.array(z.string().regex(/^[a-z0-9_-]+$/)).default([]),
+      /** netdevsim ports nsim0..N-1 (default image), put into the flowtable with the LAN zone's devices. */
+      netdevsim: z
+        .strictObject({
+          ports: z.number().int().min(1).max(8).default(2),
+          /** ethtool -K hw-tc-offload on the ports. */
+          hwTcOffload: z.boolean().default(true),
+        })
+        .optional(),
       /** Local .ipk/.apk files (relative to this file) installed on an OpenWrt DUT before the test, without network. */
       packages: z.array(z.string().regex(/\.(ipk|apk)$/, 'a .ipk or .apk file')).default([]),
     })

@@ -24,18 +24,18 @@ describe('hil run, end to end', () => {
     const warmOut = tmp();
     const coldOut = tmp();
     const warm = await hil(['run', 'scenarios/', '--out', warmOut], { env });
-    expect(warm.stdout).toMatch(/7 passed, 0 failed, 0 error, 0 skipped/);
+    expect(warm.stdout).toMatch(/8 passed, 0 failed, 0 error, 0 skipped/);
     expect(warm.exitCode).toBe(0);
     const cold = await hil(['run', 'scenarios/', '--out', coldOut, '--cold'], { env });
-    expect(cold.stdout).toMatch(/7 passed, 0 failed, 0 error, 0 skipped/);
+    expect(cold.stdout).toMatch(/8 passed, 0 failed, 0 error, 0 skipped/);
     expect(cold.exitCode).toBe(0);
 
     const warmRep = readReport(warmOut);
     const coldRep = readReport(coldOut);
     // One cold boot per DUT configuration saves its state (module-missing's DUT lacks two
     // modules: a configuration of its own); every other scenario restores. --cold uses none.
-    expect(warmRep.scenarios.map((s) => s.boot!.snapshot.action).sort()).toEqual(['restored', 'restored', 'restored', 'restored', 'restored', 'saved', 'saved']);
-    expect(warmRep.scenarios.filter((s) => s.boot!.kind === 'snapshot')).toHaveLength(5);
+    expect(warmRep.scenarios.map((s) => s.boot!.snapshot.action).sort()).toEqual(['restored', 'restored', 'restored', 'restored', 'restored', 'restored', 'saved', 'saved']);
+    expect(warmRep.scenarios.filter((s) => s.boot!.kind === 'snapshot')).toHaveLength(6);
     expect(readdirSync(snaps).filter((d) => !d.endsWith('.lock'))).toHaveLength(2);
     expect(coldRep.scenarios.every((s) => s.boot!.kind === 'cold' && s.boot!.snapshot.action === 'disabled')).toBe(true);
     const verdicts = (r: RunReport) => Object.fromEntries(r.scenarios.map((s) => [s.name, { status: s.status, effective: s.offload.effective, fallback: s.offload.fallback, flows: s.flows.map((f) => `${f.proto}/${f.family} ${f.state} matched=${f.matched}`) }]));
@@ -68,10 +68,14 @@ describe('hil run, end to end', () => {
       expect(mm.firewall!.nftErrors[0]).toMatch(/^\/dev\/stdin:\d+:\d+-\d+: Error: Could not process rule: No such file or directory$/);
       expect(mm.offload).toMatchObject({ effective: 'none', applyExitCode: 0, missing: { modules: ['nf_flow_table_inet', 'nft_flow_offload'], package: 'kmod-nft-offload' } });
       expect(mm.offload.missing!.install).toMatch(/opkg install kmod-nft-offload .* apk add kmod-nft-offload/);
+      // netdevsim ports (built for the DUT's kernel at setup) refuse TC_SETUP_FT, each on its own.
+      const ns = by['netdevsim-fallback']!;
+      expect(ns.netdevsim).toEqual({ ports: ['nsim0', 'nsim1'], hwTcOffload: { nsim0: true, nsim1: true } });
+      expect(ns.offload).toMatchObject({ effective: 'sw', fallback: true, refusals: { nsim0: 'Error: Could not process rule: Operation not supported', nsim1: 'Error: Could not process rule: Operation not supported' } });
       for (const s of rep.scenarios.filter((x) => x.name !== 'module-missing')) expect(s.firewall).toMatchObject({ loaded: true, nftErrors: [] });
     }
     const junit = readFileSync(join(warmOut, 'junit.xml'), 'utf8');
-    expect(junit.match(/<testcase /g)).toHaveLength(7);
+    expect(junit.match(/<testcase /g)).toHaveLength(8);
     expect(await leftovers(snaps)).toEqual([]);
   }, 400_000);
 
