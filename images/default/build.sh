@@ -25,7 +25,7 @@ kdebver=$(apt-cache policy "$kpkg" | awk '/Candidate:/ {print $2}')
 key=$( {
   echo "kernel $kpkg $kdebver"
   for p in "${userland_pkgs[@]}"; do dpkg-query -W -f '${Package} ${Version}\n' "$p"; done
-  (cd "$here" && find build.sh extra-modules.sh modules.txt rootfs -type f -print0 | sort -z | xargs -0 sha256sum)
+  (cd "$here" && find build.sh extra-modules.sh modules.txt rootfs kmod -type f -print0 | sort -z | xargs -0 sha256sum)
 } | sha256sum | cut -c1-16)
 
 if [ "${1:-}" = --key ]; then echo "$key"; exit 0; fi
