@@ -10,10 +10,23 @@ async function must(shell: Shell, cmd: string): Promise<string> {
   return r.stdout;
 }
 
+export interface EngineConfig {
+  /** Flow table size of the simulated engine (hil_offload's `entries`). */
+  entries: number;
+}
+
 /** The built-in image: its fw4 stand-in reads /etc/hil/firewall (images/default/rootfs/sbin/fw4). */
 export class DefaultPlatform implements Platform {
   readonly name = 'default';
-  readonly devices = { lan: 'eth0', wan: 'eth1' };
+  readonly devices: { lan: string; wan: string };
+
+  /**
+   * With an engine, the router's devices are hil_offload's ports lan0/wan0 over eth0/eth1
+   * (images/default/kmod/hil_offload): addresses, firewall zones and the flowtable use them.
+   */
+  constructor(readonly engine?: EngineConfig) {
+    this.devices = engine ? { lan: 'lan0', wan: 'wan0' } : { lan: 'eth0', wan: 'eth1' };
+  }
   readonly packageManager = null;
   readonly bin = { nft: '/usr/sbin/nft', ip: '/usr/sbin/ip', conntrack: '/usr/sbin/conntrack', lsmod: '/sbin/lsmod', dmesg: 'dmesg' };
 
@@ -32,6 +45,18 @@ export class DefaultPlatform implements Platform {
       `route add default via ${wan.v4.host}`,
       `route add default via ${wan.v6.host}`,
     ];
+    if (this.engine) {
+      await must(
+        shell,
+        [
+          `/sbin/modprobe hil_offload entries=${this.engine.entries}`,
+          `${ip} link add link eth0 name ${d.lan} type hilsoc`,
+          `${ip} link add link eth1 name ${d.wan} type hilsoc`,
+          `${ip} link set eth0 up`,
+          `${ip} link set eth1 up`,
+        ].join(' && '),
+      );
+    }
     await must(
       shell,
       [
@@ -51,7 +76,7 @@ export class DefaultPlatform implements Platform {
       `flow_offloading=${cfg.mode === 'none' ? 0 : 1}`,
       `flow_offloading_hw=${cfg.mode === 'hw' ? 1 : 0}`,
       `lan_devices="${[this.devices.lan, ...(cfg.extraLanDevices ?? [])].join(' ')}"`,
-      `wan_devices=${this.devices.wan}`,
+      `wan_devices="${this.devices.wan}"`,
       `forward_counter=${cfg.forwardCounter ? 1 : 0}`,
     ].join('\n');
     await must(shell, `printf '%s\\n' '${conf.split('\n').join("' '")}' > /etc/hil/firewall`);

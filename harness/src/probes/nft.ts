@@ -86,3 +86,35 @@ export function effectiveOffload(rs: Ruleset, table = 'fw4'): OffloadMode {
   if (fts.length === 0) return 'none';
   return fts.some((f) => f.flags.includes('offload')) ? 'hw' : 'sw';
 }
+
+/**
+ * Flowtable flags from `nft list flowtables` (text): nft 1.0.6's JSON leaves them out, so
+ * `flags offload` is only visible here.
+ */
+export function parseFlowtableFlags(text: string): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  let table = '';
+  let ft = '';
+  for (const line of text.split('\n')) {
+    const t = /^table (\S+) (\S+) \{/.exec(line);
+    if (t) table = `${t[1]} ${t[2]}`;
+    const f = /^\s+flowtable (\S+) \{/.exec(line);
+    if (f) {
+      ft = `${table} ${f[1]}`;
+      out.set(ft, []);
+    }
+    const fl = /^\s+flags (.+?);?\s*$/.exec(line);
+    if (fl && ft) out.get(ft)!.push(...fl[1]!.split(/[\s,]+/).filter(Boolean));
+    if (/^\s{1}\}$/.test(line)) ft = '';
+  }
+  return out;
+}
+
+/** Adds what the text listing knows (flags) to the flowtables parsed from JSON. */
+export function withFlowtableFlags(rs: Ruleset, flags: Map<string, string[]>): Ruleset {
+  for (const f of rs.flowtables) {
+    const extra = flags.get(`${f.family} ${f.table} ${f.name}`) ?? [];
+    f.flags = [...new Set([...f.flags, ...extra])];
+  }
+  return rs;
+}

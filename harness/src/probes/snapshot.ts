@@ -1,7 +1,7 @@
 import type { Platform } from '../platforms/types.js';
 import type { Shell } from '../targets/types.js';
 import { parseConntrack, type CtEntry } from './conntrack.js';
-import { parseNftJson, type Ruleset } from './nft.js';
+import { parseFlowtableFlags, parseNftJson, withFlowtableFlags, type Ruleset } from './nft.js';
 
 export interface Snapshot {
   /** Milliseconds since the scenario's traffic phase began. */
@@ -14,11 +14,11 @@ const SEP = '--hil-snapshot-separator--';
 
 /** One console round trip for both: samples during traffic must stay cheap. */
 export async function takeSnapshot(shell: Shell, platform: Platform, t0: number): Promise<Snapshot> {
-  const r = await shell.run(`cat /proc/net/nf_conntrack && echo ${SEP} && ${platform.bin.nft} -j list ruleset`);
+  const r = await shell.run(`cat /proc/net/nf_conntrack && echo ${SEP} && ${platform.bin.nft} -j list ruleset && echo ${SEP} && ${platform.bin.nft} list flowtables`);
   const tMs = performance.now() - t0;
   if (r.exitCode !== 0) throw new Error(`snapshot failed (exit ${r.exitCode}): ${r.stderr.trim() || r.stdout.trim()}`);
-  const [ct = '', nft = ''] = r.stdout.split(`${SEP}\n`);
-  return { tMs, conntrack: parseConntrack(ct), ruleset: parseNftJson(nft) };
+  const [ct = '', nft = '', fts = ''] = r.stdout.split(`${SEP}\n`);
+  return { tMs, conntrack: parseConntrack(ct), ruleset: withFlowtableFlags(parseNftJson(nft), parseFlowtableFlags(fts)) };
 }
 
 /** Samples until stopped; one sample at a time, `intervalMs` apart at most. */

@@ -96,7 +96,8 @@ export async function runScenario(ctx: ScenarioContext): Promise<ScenarioReport>
     for (const w of boot.warnings) ctx.onWarning(w);
 
     const platform: Platform = await step('platform', async () => {
-      const p = di.kind === 'default' ? new DefaultPlatform() : await OpenWrtPlatform.detect(dut.shell);
+      const p = di.kind === 'default' ? new DefaultPlatform(s.dut.offloadEngine) : await OpenWrtPlatform.detect(dut.shell);
+      if (s.dut.offloadEngine && !(p instanceof DefaultPlatform)) throw new Error('dut.offloadEngine needs the default image (it ships hil_offload.ko)');
       if (!p) throw new Error('the image booted, but it is not OpenWrt (no /etc/openwrt_release): offload-hil drives OpenWrt images and its own default image');
       if (p instanceof OpenWrtPlatform) {
         report.platform = { name: p.name, release: p.release.release, revision: p.release.revision, target: p.release.target, arch: p.release.arch, packageManager: p.packageManager, offloadPackage: p.offloadPackage };

@@ -95,6 +95,11 @@ export const scenarioSchema = z.strictObject({
           hwTcOffload: z.boolean().default(true),
         })
         .optional(),
+      /**
+       * The simulated flow-offload engine (default image): the router's ports become lan0/wan0
+       * over its NICs, and `flags offload` on them is accepted, up to `entries` rules.
+       */
+      offloadEngine: z.strictObject({ entries: z.number().int().min(1).max(65536).default(256) }).optional(),
       /** Local .ipk/.apk files (relative to this file) installed on an OpenWrt DUT before the test, without network. */
       packages: z.array(z.string().regex(/\.(ipk|apk)$/, 'a .ipk or .apk file')).default([]),
     })

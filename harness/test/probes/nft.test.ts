@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { effectiveOffload, parseNftJson } from '../../src/probes/nft.js';
+import { effectiveOffload, parseFlowtableFlags, parseNftJson, withFlowtableFlags } from '../../src/probes/nft.js';
 
 const fx = (n: string) => parseNftJson(readFileSync(new URL(`../fixtures/${n}`, import.meta.url), 'utf8'));
 
@@ -27,5 +27,15 @@ describe('nft -j list ruleset', () => {
     const rs = fx('nft-ruleset-sw.json');
     expect(effectiveOffload({ ...rs, flowtables: rs.flowtables.map((f) => ({ ...f, flags: ['offload'] })) })).toBe('hw');
     expect(effectiveOffload({ ...rs, flowRules: [] })).toBe('none');
+  });
+});
+
+describe('flowtable flags from the text listing', () => {
+  it('nft 1.0.6 JSON omits flags offload; the text listing has it', () => {
+    const json = parseNftJson(readFileSync(new URL('../fixtures/nft-j-list-flowtables-offload.json', import.meta.url), 'utf8'));
+    expect(json.flowtables[0]!.flags).toEqual([]);
+    const flags = parseFlowtableFlags(readFileSync(new URL('../fixtures/nft-list-flowtables-offload.txt', import.meta.url), 'utf8'));
+    expect(flags.get('inet fw4 ft')).toEqual(['offload']);
+    expect(withFlowtableFlags(json, flags).flowtables[0]!.flags).toEqual(['offload']);
   });
 });
