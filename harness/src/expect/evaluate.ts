@@ -5,7 +5,7 @@ const fmtTuple = (f: ScenarioReport['flows'][number]) =>
   `${f.proto} ${f.orig.src}:${f.orig.sport} -> ${f.orig.dst}:${f.orig.dport}`;
 
 /** Every expectation becomes an assertion with expected and actual, passed or not. */
-export function evaluate(expect: Expect, r: Pick<ScenarioReport, 'offload' | 'flows' | 'traffic' | 'firewall'> & { forwardCounterPackets: number | null }): Assertion[] {
+export function evaluate(expect: Expect, r: Pick<ScenarioReport, 'offload' | 'flows' | 'traffic' | 'firewall' | 'engine'> & { forwardCounterPackets: number | null }): Assertion[] {
   const out: Assertion[] = [];
   out.push(...firewallAssertions(expect, r));
   r.traffic.forEach((t, i) => {
@@ -42,7 +42,9 @@ export function evaluate(expect: Expect, r: Pick<ScenarioReport, 'offload' | 'fl
       actual: Object.keys(by).length ? Object.entries(by).map(([d, e]) => `${d}: ${e ?? 'accepted'}`).join('; ') : 'no device was asked (hardware offload was not refused as a whole)',
     });
   }
-  if (expect.flows) {
+  const streams = () =>
+    r.flows.length === 0 ? 'no data stream (iperf3 reported none)' : r.flows.map((f) => `${fmtTuple(f)}: ${f.matched ? f.state : 'not found in conntrack'}`).join('; ');
+  if (expect.flows?.state !== undefined) {
     const want = expect.flows.state;
     const min = expect.flows.minMatched ?? 1;
     const matched = r.flows.filter((f) => f.matched);
@@ -52,22 +54,61 @@ export function evaluate(expect: Expect, r: Pick<ScenarioReport, 'offload' | 'fl
       name: 'flows.state',
       passed: matched.length >= min && wrong.length === 0 && r.flows.length > 0,
       expected: `all data streams (at least ${min}) last seen in state ${want}`,
-      actual:
-        r.flows.length === 0
-          ? 'no data stream (iperf3 reported none)'
-          : r.flows.map((f) => `${fmtTuple(f)}: ${f.matched ? f.state : 'not found in conntrack'}`).join('; '),
+      actual: streams(),
+    });
+  }
+  if (expect.flows?.minPerState) {
+    const want = Object.entries(expect.flows.minPerState).filter(([, n]) => n !== undefined) as [string, number][];
+    const count = (st: string) => r.flows.filter((f) => f.matched && f.state === st).length;
+    out.push({
+      name: 'flows.minPerState',
+      passed: want.every(([st, n]) => count(st) >= n),
+      expected: want.map(([st, n]) => `at least ${n} data stream(s) in ${st}`).join(', '),
+      actual: `${want.map(([st]) => `${count(st)} in ${st}`).join(', ')}: ${streams()}`,
+    });
+  }
+  if (expect.engine) {
+    const e = r.engine;
+    const { minHits, minTableFull, maxEntries, drainedWithinMs } = expect.engine;
+    const ok =
+      !!e &&
+      (minHits === undefined || e.hits >= minHits) &&
+      (minTableFull === undefined || e.tableFull >= minTableFull) &&
+      (maxEntries === undefined || e.entries <= maxEntries) &&
+      (drainedWithinMs === undefined || (e.drainedAfterMs != null && e.drainedAfterMs <= drainedWithinMs));
+    out.push({
+      name: 'engine',
+      passed: ok,
+      expected: [
+        minHits !== undefined && `hits >= ${minHits}`,
+        minTableFull !== undefined && `table-full refusals >= ${minTableFull}`,
+        maxEntries !== undefined && `entries in use <= ${maxEntries}`,
+        drainedWithinMs !== undefined && `table empty within ${drainedWithinMs} ms after the traffic`,
+      ].filter(Boolean).join(', '),
+      actual: e
+        ? `hits ${e.hits}, misses ${e.misses}, table-full ${e.tableFull}, entries ${e.entries}/${e.capacity}${e.drainedAfterMs !== undefined ? `, ${e.drainedAfterMs === null ? 'not drained' : `drained after ${e.drainedAfterMs} ms`}` : ''}`
+        : 'no offload engine on this DUT (dut.offloadEngine)',
     });
   }
   if (expect.forwardCounter) {
     const ct = r.flows.reduce((a, f) => a + f.packets, 0);
     const fwd = r.forwardCounterPackets;
     const frac = fwd !== null && ct > 0 ? fwd / ct : null;
-    const { maxFraction, minFraction } = expect.forwardCounter;
-    const ok = frac !== null && (maxFraction === undefined || frac <= maxFraction) && (minFraction === undefined || frac >= minFraction);
+    const { maxFraction, minFraction, maxPackets } = expect.forwardCounter;
+    const ratio = maxFraction !== undefined || minFraction !== undefined;
+    const ok =
+      fwd !== null &&
+      (!ratio || (frac !== null && (maxFraction === undefined || frac <= maxFraction) && (minFraction === undefined || frac >= minFraction))) &&
+      (maxPackets === undefined || fwd <= maxPackets);
+    const expected = [
+      minFraction !== undefined && `forward-chain packets / conntrack packets >= ${minFraction}`,
+      maxFraction !== undefined && `forward-chain packets / conntrack packets <= ${maxFraction}`,
+      maxPackets !== undefined && `forward-chain packets <= ${maxPackets}`,
+    ].filter(Boolean).join(' and ');
     out.push({
       name: 'forwardCounter',
       passed: ok,
-      expected: `forward-chain packets / conntrack packets ${minFraction !== undefined ? `>= ${minFraction}` : ''}${minFraction !== undefined && maxFraction !== undefined ? ' and ' : ''}${maxFraction !== undefined ? `<= ${maxFraction}` : ''}`,
+      expected,
       actual: fwd === null ? 'no forward-chain counter in the ruleset (firewall.forwardCounter: true?)' : `${fwd} / ${ct} = ${frac === null ? 'n/a' : frac.toFixed(5)}`,
     });
   }

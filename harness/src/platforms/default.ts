@@ -13,6 +13,7 @@ async function must(shell: Shell, cmd: string): Promise<string> {
 export interface EngineConfig {
   /** Flow table size of the simulated engine (hil_offload's `entries`). */
   entries: number;
+  hwTcOffload: boolean;
 }
 
 /** The built-in image: its fw4 stand-in reads /etc/hil/firewall (images/default/rootfs/sbin/fw4). */
@@ -54,6 +55,7 @@ export class DefaultPlatform implements Platform {
           `${ip} link add link eth1 name ${d.wan} type hilsoc`,
           `${ip} link set eth0 up`,
           `${ip} link set eth1 up`,
+          ...(this.engine.hwTcOffload ? [] : [`/usr/sbin/ethtool -K ${d.lan} hw-tc-offload off`, `/usr/sbin/ethtool -K ${d.wan} hw-tc-offload off`]),
         ].join(' && '),
       );
     }

@@ -24,6 +24,19 @@ export interface StepTiming {
   durationMs: number;
 }
 
+export interface EngineCounters {
+  entries: number;
+  capacity: number;
+  hits: number;
+  misses: number;
+  tableFull: number;
+  refused: number;
+  replace: number;
+  destroy: number;
+  /** Milliseconds after the traffic until the table was empty (expect.engine.drainedWithinMs); null: it was not. */
+  drainedAfterMs?: number | null;
+}
+
 export interface BootReport {
   kind: 'cold' | 'snapshot';
   /** Start of QEMU to a DUT shell that answers (for a snapshot: including the clock and RNG reset). */
@@ -60,6 +73,8 @@ export interface ScenarioReport {
   };
   /** The DUT's system: OpenWrt's release, target and package manager, or the default image. */
   platform?: { name: string; release?: string; revision?: string; target?: string; arch?: string; packageManager: string | null; offloadPackage: string | null };
+  /** The simulated offload engine's counters after the traffic (ethtool -S on lan0). */
+  engine?: EngineCounters;
   /** dut.netdevsim: the ports made and their hw-tc-offload state as ethtool reads it. */
   netdevsim?: { ports: string[]; hwTcOffload: Record<string, boolean> };
   /** dut.packages: what the installer said. */

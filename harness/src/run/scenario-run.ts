@@ -21,6 +21,7 @@ import type { DutImage } from './dut-image.js';
 import { bootOpenWrt } from './openwrt-boot.js';
 import { pushFile } from '../targets/push-file.js';
 import { createNetdevsim } from '../platforms/netdevsim.js';
+import { parseEngineStats } from '../probes/engine.js';
 
 export interface ScenarioContext {
   scenario: Scenario;
@@ -116,6 +117,11 @@ export async function runScenario(ctx: ScenarioContext): Promise<ScenarioReport>
         report.packages = { files: s.dut.packages, command: inst.command, exitCode: inst.exitCode, output: inst.stdout + inst.stderr };
         if (inst.exitCode !== 0) throw new Error(`installing ${s.dut.packages.join(', ')} failed (exit ${inst.exitCode}): ${(inst.stderr || inst.stdout).trim().split('\n').pop()}`);
       }
+      const sysctls = Object.entries(s.dut.sysctl);
+      if (sysctls.length) {
+        const r = await dut.shell.run(sysctls.map(([k, v]) => `echo '${v}' > /proc/sys/${k.replace(/\./g, '/')}`).join(' && '));
+        if (r.exitCode !== 0) throw new Error(`dut.sysctl: ${r.stderr.trim() || 'failed'}`);
+      }
       if (p instanceof OpenWrtPlatform && s.dut.withoutModules.length) await p.withholdModules(dut.shell, s.dut.withoutModules);
       const ct = await dut.shell.run('[ -e /proc/net/nf_conntrack ]');
       if (ct.exitCode !== 0) throw new Error('the DUT has no /proc/net/nf_conntrack (nf_conntrack not loaded, or a kernel without NF_CONNTRACK_PROCFS): offload-hil reads flow states from it');
@@ -181,6 +187,21 @@ export async function runScenario(ctx: ScenarioContext): Promise<ScenarioReport>
       if (platform.systemLog) {
         report.systemLog = join(dir, 'logread.txt');
         await writeFile(report.systemLog, await platform.systemLog(dut.shell));
+      }
+      if (s.dut.offloadEngine) {
+        const read = async () => parseEngineStats((await dut.shell.run(`/usr/sbin/ethtool -S ${platform.devices.lan}`)).stdout) ?? undefined;
+        report.engine = await read();
+        const within = s.expect.engine?.drainedWithinMs;
+        if (report.engine && within !== undefined) {
+          // Flows expire once idle for the flowtable's timeout; the engine's table must follow.
+          const ended = performance.now();
+          let e = report.engine;
+          while (e.entries > 0 && performance.now() - ended < within + 2000) {
+            await new Promise((r) => setTimeout(r, 250));
+            e = (await read()) ?? e;
+          }
+          report.engine = { ...e, hits: report.engine.hits, drainedAfterMs: e.entries === 0 ? Math.round(performance.now() - ended) : null };
+        }
       }
       const dmesg = await dut.shell.run(platform.bin.dmesg);
       report.kernelLog.trouble = kernelTrouble(parseDmesg(dmesg.stdout)).map((l) => l.text);

@@ -51,12 +51,25 @@ export const expectSchema = z
     flows: z
       .strictObject({
         /** The state every data stream was last seen in while its traffic ran. */
-        state: z.enum(OFFLOAD_MODES),
+        state: z.enum(OFFLOAD_MODES).optional(),
+        /** At least this many data streams last seen in each state (a table that filled up: some hw, some sw). */
+        minPerState: z.strictObject({ none: z.number().int().min(0).optional(), sw: z.number().int().min(0).optional(), hw: z.number().int().min(0).optional() }).optional(),
         /**
          * How many data streams must have been found in conntrack at all (default 1). 0 with
          * state none: a router with no ruleset tracks nothing, and an untracked stream is not offloaded.
          */
         minMatched: z.number().int().min(0).optional(),
+      })
+      .refine((f) => f.state !== undefined || f.minPerState !== undefined, { message: 'flows needs state or minPerState' })
+      .optional(),
+    /** The simulated offload engine's own counters (ethtool -S on its ports), read after the traffic. */
+    engine: z
+      .strictObject({
+        minHits: z.number().int().min(0).optional(),
+        minTableFull: z.number().int().min(0).optional(),
+        maxEntries: z.number().int().min(0).optional(),
+        /** After the traffic, the engine's table empties within this time (flows expire and are destroyed). */
+        drainedWithinMs: z.number().int().positive().optional(),
       })
       .optional(),
     forwardCounter: z
@@ -64,6 +77,8 @@ export const expectSchema = z
         /** Forward-chain counter packets divided by the packets conntrack counted for the traffic. */
         maxFraction: z.number().positive().max(1).optional(),
         minFraction: z.number().min(0).max(1).optional(),
+        /** An absolute bound, for hardware offload: conntrack learns a hardware flow's packets only seconds later. */
+        maxPackets: z.number().int().min(0).optional(),
       })
       .optional(),
   })
@@ -99,11 +114,19 @@ export const scenarioSchema = z.strictObject({
        * The simulated flow-offload engine (default image): the router's ports become lan0/wan0
        * over its NICs, and `flags offload` on them is accepted, up to `entries` rules.
        */
-      offloadEngine: z.strictObject({ entries: z.number().int().min(1).max(65536).default(256) }).optional(),
+      offloadEngine: z
+        .strictObject({
+          entries: z.number().int().min(1).max(65536).default(256),
+          /** ethtool -K on the ports: off makes them refuse the flowtable (the fallback case). */
+          hwTcOffload: z.boolean().default(true),
+        })
+        .optional(),
+      /** Kernel settings applied before the firewall, e.g. net.netfilter.nf_flowtable_tcp_timeout: 3. */
+      sysctl: z.record(z.string().regex(/^[a-z0-9_.-]+$/), z.union([z.number(), z.string().regex(/^[A-Za-z0-9 _.:-]*$/)])).default({}),
       /** Local .ipk/.apk files (relative to this file) installed on an OpenWrt DUT before the test, without network. */
       packages: z.array(z.string().regex(/\.(ipk|apk)$/, 'a .ipk or .apk file')).default([]),
     })
-    .default({ withoutModules: [], packages: [] }),
+    .default({ withoutModules: [], packages: [], sysctl: {} }),
   offload: z.enum(OFFLOAD_MODES),
   firewall: z
     .strictObject({

@@ -24,18 +24,18 @@ describe('hil run, end to end', () => {
     const warmOut = tmp();
     const coldOut = tmp();
     const warm = await hil(['run', 'scenarios/', '--out', warmOut], { env });
-    expect(warm.stdout).toMatch(/8 passed, 0 failed, 0 error, 0 skipped/);
+    expect(warm.stdout).toMatch(/12 passed, 0 failed, 0 error, 0 skipped/);
     expect(warm.exitCode).toBe(0);
     const cold = await hil(['run', 'scenarios/', '--out', coldOut, '--cold'], { env });
-    expect(cold.stdout).toMatch(/8 passed, 0 failed, 0 error, 0 skipped/);
+    expect(cold.stdout).toMatch(/12 passed, 0 failed, 0 error, 0 skipped/);
     expect(cold.exitCode).toBe(0);
 
     const warmRep = readReport(warmOut);
     const coldRep = readReport(coldOut);
     // One cold boot per DUT configuration saves its state (module-missing's DUT lacks two
     // modules: a configuration of its own); every other scenario restores. --cold uses none.
-    expect(warmRep.scenarios.map((s) => s.boot!.snapshot.action).sort()).toEqual(['restored', 'restored', 'restored', 'restored', 'restored', 'restored', 'saved', 'saved']);
-    expect(warmRep.scenarios.filter((s) => s.boot!.kind === 'snapshot')).toHaveLength(6);
+    expect(warmRep.scenarios.map((s) => s.boot!.snapshot.action).sort()).toEqual([...Array(10).fill('restored'), 'saved', 'saved']);
+    expect(warmRep.scenarios.filter((s) => s.boot!.kind === 'snapshot')).toHaveLength(10);
     expect(readdirSync(snaps).filter((d) => !d.endsWith('.lock'))).toHaveLength(2);
     expect(coldRep.scenarios.every((s) => s.boot!.kind === 'cold' && s.boot!.snapshot.action === 'disabled')).toBe(true);
     const verdicts = (r: RunReport) => Object.fromEntries(r.scenarios.map((s) => [s.name, { status: s.status, effective: s.offload.effective, fallback: s.offload.fallback, flows: s.flows.map((f) => `${f.proto}/${f.family} ${f.state} matched=${f.matched}`) }]));
@@ -72,10 +72,17 @@ describe('hil run, end to end', () => {
       const ns = by['netdevsim-fallback']!;
       expect(ns.netdevsim).toEqual({ ports: ['nsim0', 'nsim1'], hwTcOffload: { nsim0: true, nsim1: true } });
       expect(ns.offload).toMatchObject({ effective: 'sw', fallback: true, refusals: { nsim0: 'Error: Could not process rule: Operation not supported', nsim1: 'Error: Could not process rule: Operation not supported' } });
+      // The simulated engine: hardware states, its own counters, the table filling up, expiry.
+      expect(by['hw-offload']!.flows.map((f) => f.state)).toEqual(['hw', 'hw']);
+      expect(by['hw-offload']!.engine!.hits).toBeGreaterThan(10000);
+      expect(by['hw-table-full']!.engine).toMatchObject({ capacity: 4, entries: 4 });
+      expect(by['hw-table-full']!.flows.map((f) => f.state).sort()).toContain('sw');
+      expect(by['hw-tc-offload-off']!.offload.refusals).toMatchObject({ lan0: 'Error: Could not process rule: Operation not supported' });
+      expect(by['hw-flow-expiry']!.engine!.drainedAfterMs).toBeGreaterThan(1000);
       for (const s of rep.scenarios.filter((x) => x.name !== 'module-missing')) expect(s.firewall).toMatchObject({ loaded: true, nftErrors: [] });
     }
     const junit = readFileSync(join(warmOut, 'junit.xml'), 'utf8');
-    expect(junit.match(/<testcase /g)).toHaveLength(8);
+    expect(junit.match(/<testcase /g)).toHaveLength(12);
     expect(await leftovers(snaps)).toEqual([]);
   }, 400_000);
 

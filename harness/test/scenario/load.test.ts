@@ -66,6 +66,6 @@ describe('scenario files', () => {
 
   it('the shipped scenarios are valid', async () => {
     const s = await loadScenarios([new URL('../../../scenarios', import.meta.url).pathname]);
-    expect(s.map((x) => x.name)).toEqual(['hw-fallback', 'ipv6-offload', 'logging-caveat', 'module-missing', 'netdevsim-fallback', 'no-offload', 'sw-offload', 'udp-offload']);
+    expect(s.map((x) => x.name)).toEqual(['hw-fallback', 'hw-flow-expiry', 'hw-offload', 'hw-table-full', 'hw-tc-offload-off', 'ipv6-offload', 'logging-caveat', 'module-missing', 'netdevsim-fallback', 'no-offload', 'sw-offload', 'udp-offload']);
   });
 });
