@@ -38,7 +38,7 @@ describe('hil run, end to end', () => {
     expect(warmRep.scenarios.filter((s) => s.boot!.kind === 'snapshot')).toHaveLength(10);
     expect(readdirSync(snaps).filter((d) => !d.endsWith('.lock'))).toHaveLength(2);
     expect(coldRep.scenarios.every((s) => s.boot!.kind === 'cold' && s.boot!.snapshot.action === 'disabled')).toBe(true);
-    const verdicts = (r: RunReport) => Object.fromEntries(r.scenarios.map((s) => [s.name, { status: s.status, effective: s.offload.effective, fallback: s.offload.fallback, flows: s.flows.map((f) => `${f.proto}/${f.family} ${f.state} matched=${f.matched}`) }]));
+    const verdicts = (r: RunReport) => Object.fromEntries(r.scenarios.map((s) => [s.name, { status: s.status, effective: s.offload.effective, fallback: s.offload.fallback, flows: s.flows.map((f) => `${f.proto}/${f.family} ${f.state} matched=${f.matched}`).sort() }]));
     expect(verdicts(warmRep)).toEqual(verdicts(coldRep));
     const restoredGuest = warmRep.scenarios.find((s) => s.boot!.kind === 'snapshot')!.boot!.guest;
     expect(restoredGuest.kernel).toBe(coldRep.scenarios[0]!.boot!.guest.kernel);
