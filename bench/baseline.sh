@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The plain-script baseline for bench/run.sh: what a person would write by hand to do
 # sw-offload.yaml's work. Same image, same QEMU arguments, same ruleset (the image's fw4),
-# same 1 s iperf3, then a grep of conntrack. No reports, no checks beyond the grep.
+# same 2 s iperf3, then a grep of conntrack. No reports, no checks beyond the grep.
 set -euo pipefail
 img=${HIL_CACHE:-$HOME/.cache/offload-hil}/images/default
 id=b$$; d=$(mktemp -d); qpid=
@@ -27,8 +27,8 @@ dut "/usr/sbin/ip addr add 192.168.1.1/24 dev eth0 && /usr/sbin/ip addr add 10.9
 dut "echo flow_offloading=1 > /etc/hil/firewall && /sbin/fw4 reload" >/dev/null
 ip netns exec $id-wan iperf3 -s -1 >/dev/null & spid=$!
 sleep 0.3
-ip netns exec $id-lan iperf3 -c 10.99.0.1 -t 1 >/dev/null &
-sleep 0.6
+ip netns exec $id-lan iperf3 -c 10.99.0.1 -t 2 >/dev/null &
+sleep 1
 dut "cat /proc/net/nf_conntrack" > $d/ct
 if grep -q 'dport=5201 .*\[OFFLOAD\]' $d/ct; then echo 'baseline: flow offloaded'; else echo 'baseline: no offloaded flow'; exit 1; fi
 wait $spid

@@ -6,6 +6,7 @@
 #  3. console round trip (median of 50 `true`)
 #  4. the shipped suite: --cold, warm from an empty snapshot cache, warm with the snapshot
 #     present (wall time; peak RSS of the harness process)
+#  5. throughput and DUT CPU per GB for no, software and simulated hardware offload (bench/offload-modes.mjs)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${ROUNDS:-3}
@@ -40,3 +41,4 @@ echo "suite --cold: $(suite --cold)"
 rm -rf "${snaps:?}"/*
 echo "suite warm, empty snapshot cache: $(suite)"
 echo "suite warm, snapshot present: $(suite)"
+echo "offload modes (TCP, hil_offload ports, median of ${ROUNDS:-2}):"; node bench/offload-modes.mjs

@@ -12,7 +12,7 @@ const root = new URL('../../../', import.meta.url).pathname;
 const tmp = () => mkdtempSync(join(tmpdir(), 'hil-snap-e2e-'));
 const scenarioDir = tmp();
 const scenarioFile = join(scenarioDir, 'quick.yaml');
-writeFileSync(scenarioFile, 'offload: sw\ntraffic:\n  - { proto: tcp, duration: 1 }\nexpect:\n  flows: { state: sw }\n');
+writeFileSync(scenarioFile, 'offload: sw\ntraffic:\n  - { proto: tcp, duration: 2 }\nexpect:\n  flows: { state: sw }\n');
 
 async function once(snaps: string): Promise<ScenarioReport> {
   const out = tmp();

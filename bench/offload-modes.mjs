@@ -1,0 +1,57 @@
+// Throughput and DUT CPU time per gigabyte for no offload, software offload and simulated
+// hardware offload, on one DUT in one run: the router's ports are hil_offload's lan0/wan0 in
+// all three modes, so only the offload path differs. DUT CPU is the guest's own busy time
+// (/proc/stat: everything but idle and iowait) while iperf3 runs.
+import { execa } from 'execa';
+import { Lab } from '../harness/dist/lab/lab.js';
+import { newRunToken } from '../harness/dist/lab/names.js';
+import { DutBooter } from '../harness/dist/run/dut-boot.js';
+import { loadDefaultImage } from '../harness/dist/images/default-image.js';
+import { loadProfile } from '../harness/dist/targets/qemu-profile.js';
+import { DefaultPlatform } from '../harness/dist/platforms/default.js';
+
+const rounds = Number(process.env.ROUNDS ?? 2);
+const seconds = Number(process.env.SECONDS_PER_RUN ?? 3);
+const lab = await Lab.create(newRunToken(), 0);
+const ns = (side, args) => execa('ip', ['netns', 'exec', lab.names.ns[side], ...args], { reject: false, timeout: (seconds + 20) * 1000 });
+try {
+  const { dut } = await new DutBooter(null).boot({
+    name: `hil-${lab.names.id}`, profile: await loadProfile('x86-64'), image: await loadDefaultImage(), accel: { accel: 'tcg', reason: 'bench' },
+    netns: lab.names.ns.dut, taps: lab.names.taps, transcript: `/tmp/hil-bench-modes-${process.pid}.log`, bootTimeoutMs: 60000, commandTimeoutMs: 20000,
+  });
+  await lab.wireHosts();
+  const platform = new DefaultPlatform({ entries: 256, hwTcOffload: true });
+  await platform.configureNetwork(dut.shell);
+  const busy = async () => {
+    const f = (await dut.shell.run('head -n1 /proc/stat')).stdout.trim().split(/\s+/).slice(1).map(Number);
+    const total = f.reduce((a, b) => a + b, 0);
+    return { busy: total - f[3] - f[4], total };
+  };
+  const rows = { none: [], sw: [], hw: [] };
+  for (let r = 0; r < rounds; r++) {
+    for (const mode of ['none', 'sw', 'hw']) {
+      await platform.applyOffload(dut.shell, { mode, forwardCounter: false });
+      const port = 5400 + r * 3 + ['none', 'sw', 'hw'].indexOf(mode);
+      const srv = ns('wan', ['iperf3', '-s', '-1', '-p', String(port)]);
+      await new Promise((res) => setTimeout(res, 300));
+      const a = await busy();
+      const c = await ns('lan', ['iperf3', '-c', '10.99.0.1', '-p', String(port), '-t', String(seconds), '-J']);
+      const b = await busy();
+      await srv;
+      const j = JSON.parse(c.stdout);
+      const bytes = j.end.sum_received.bytes;
+      const cpuS = (b.busy - a.busy) / 100; // USER_HZ
+      rows[mode].push({ gbps: (j.end.sum_received.bits_per_second / 1e9), cpuPerGB: cpuS / (bytes / 1e9), busyPct: (100 * (b.busy - a.busy)) / (b.total - a.total) });
+    }
+  }
+  const med = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
+  console.log('| mode | throughput (Gbit/s) | DUT CPU s per GB | DUT busy % |');
+  console.log('|---|---|---|---|');
+  for (const [mode, rs] of Object.entries(rows)) {
+    console.log(`| ${mode} | ${med(rs.map((x) => x.gbps)).toFixed(2)} | ${med(rs.map((x) => x.cpuPerGB)).toFixed(3)} | ${med(rs.map((x) => x.busyPct)).toFixed(0)} |`);
+  }
+  console.log(JSON.stringify(rows));
+  await dut.stop();
+} finally {
+  await lab.destroy();
+}
