@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BootReport } from '../report/types.js';
 import { snapshotKey } from '../snapshots/key.js';
@@ -7,11 +7,48 @@ import type { SnapshotMeta, SnapshotStore } from '../snapshots/store.js';
 import { qemuArgs } from '../targets/qemu-args.js';
 import { saveVmState } from '../targets/qemu-state.js';
 import { bootQemu, type QemuBootOptions, type QemuDut } from '../targets/qemu.js';
-import { exec } from '../util/exec.js';
+import { exec, execOk } from '../util/exec.js';
+import { createOverlay, OVERLAY_DIR } from '../images/overlay.js';
 
 /** A restore answers in well under a second; one that has not after this is treated as refused. */
 const RESTORE_TIMEOUT_MS = 15_000;
 const QMP_DIR = process.env.HIL_QMP_DIR ?? '/run/offload-hil/qmp';
+
+/** What a disk-image DUT needs besides its QEMU options (OpenWrt images). */
+export interface DiskPlan {
+  /** Images behind this run's qcow2 overlays, in drive order; never written. */
+  bases: { path: string; format: 'raw' | 'qcow2' }[];
+  /** EFI variable store template, copied per run. */
+  varsTemplate?: string;
+  /** After a cold boot and before the state is saved: the system's own readiness (procd, netifd, fw4). */
+  prepare?: (dut: QemuDut) => Promise<void>;
+}
+
+/** This run's writable layers over bases (cached images, or a snapshot's saved layers). */
+async function layer(name: string, bases: DiskPlan['bases'], varsTemplate?: string): Promise<{ disks: string[]; vars?: string; remove: () => Promise<void> }> {
+  const made: (() => Promise<void>)[] = [];
+  const remove = async () => {
+    for (const r of made) await r();
+  };
+  try {
+    const disks: string[] = [];
+    for (const [n, b] of bases.entries()) {
+      const o = await createOverlay(b.path, `${name}-d${n}`, b.format);
+      made.push(o.remove);
+      disks.push(o.path);
+    }
+    let vars: string | undefined;
+    if (varsTemplate) {
+      vars = join(OVERLAY_DIR, `${name}.vars.fd`);
+      await copyFile(varsTemplate, vars);
+      made.push(() => rm(vars!, { force: true }));
+    }
+    return { disks, vars, remove };
+  } catch (e) {
+    await remove();
+    throw e;
+  }
+}
 
 /** QEMU's own complaint from the console transcript (it shares the pty), for a one-line reason. */
 async function qemuComplaint(transcript: string): Promise<string | undefined> {
@@ -43,7 +80,7 @@ export class DutBooter {
   }
 
   /** undefined when the snapshot was refused (and is deleted): the caller boots cold. */
-  private async restore(o: QemuBootOptions, key: string, meta: SnapshotMeta, warnings: string[]): Promise<{ dut: QemuDut; boot: BootReport } | undefined> {
+  private async restore(o: QemuBootOptions, key: string, meta: SnapshotMeta, warnings: string[], plan: DiskPlan): Promise<{ dut: QemuDut; boot: BootReport } | undefined> {
     const store = this.store!;
     if (!(await store.verify(meta))) {
       warnings.push(`snapshot ${key} failed its checksum: deleted, booting cold`);
@@ -51,7 +88,19 @@ export class DutBooter {
       return undefined;
     }
     try {
-      const dut = await bootQemu({ ...o, bootTimeoutMs: RESTORE_TIMEOUT_MS, restore: { state: store.statePath(key), banner: meta.banner } });
+      // The saved disk layers (copied while the saved VM was paused) under this run's own overlays.
+      const bases = plan.bases.map((_, n) => ({ path: store.layerPath(key, `disk${n}.qcow2`), format: 'qcow2' as const }));
+      const l = await layer(o.name, bases, plan.varsTemplate ? store.layerPath(key, 'vars.fd') : undefined);
+      const image = { ...o.image, disks: [...(o.image.disks ?? []), ...l.disks], firmwareVars: l.vars ?? o.image.firmwareVars };
+      const dut = await bootQemu({ ...o, image, bootTimeoutMs: RESTORE_TIMEOUT_MS, restore: { state: store.statePath(key), banner: meta.banner } }).catch(async (e) => {
+        await l.remove();
+        throw e;
+      });
+      const stopQemu = dut.stop;
+      dut.stop = async () => {
+        await stopQemu();
+        await l.remove();
+      };
       try {
         await resetAfterRestore(dut);
       } catch (e) {
@@ -69,8 +118,35 @@ export class DutBooter {
     }
   }
 
-  async boot(o: QemuBootOptions): Promise<{ dut: QemuDut; boot: BootReport }> {
-    const cold = async (qmpSocket?: string) => bootQemu({ ...o, qmpSocket });
+  async boot(o: QemuBootOptions, plan: DiskPlan = { bases: [] }): Promise<{ dut: QemuDut; boot: BootReport }> {
+    // Boots on fresh layers over the plan's images (or a snapshot's), which go when the DUT stops.
+    const withLayers = async (bases: DiskPlan['bases'], vars: string | undefined, start: (image: QemuBootOptions['image']) => Promise<QemuDut>) => {
+      const l = await layer(o.name, bases, vars);
+      const image = { ...o.image, disks: [...(o.image.disks ?? []), ...l.disks], firmwareVars: l.vars ?? o.image.firmwareVars };
+      let dut: QemuDut;
+      try {
+        dut = await start(image);
+      } catch (e) {
+        await l.remove();
+        throw e;
+      }
+      const stop = dut.stop;
+      dut.stop = async () => {
+        await stop();
+        await l.remove();
+      };
+      return dut;
+    };
+    const cold = async (qmpSocket?: string) => {
+      const dut = await withLayers(plan.bases, plan.varsTemplate, (image) => bootQemu({ ...o, image, qmpSocket }));
+      try {
+        await plan.prepare?.(dut);
+      } catch (e) {
+        await dut.stop();
+        throw e;
+      }
+      return dut;
+    };
     if (!this.store) {
       const dut = await cold();
       return { dut, boot: { kind: 'cold', ms: Math.round(dut.bootMs), guest: dut.banner, snapshot: { key: null, action: 'disabled', note: '--cold' }, warnings: [] } };
@@ -80,12 +156,13 @@ export class DutBooter {
     const k = await snapshotKey({
       qemuVersion: await this.qemuVersion(o.profile.binary),
       accel: o.accel.accel,
-      args: qemuArgs({ ...o, accel: o.accel.accel }),
+      args: qemuArgs({ ...o, accel: o.accel.accel, image: { ...o.image, disks: [...(o.image.disks ?? []), ...plan.bases.map(() => '*')], firmwareVars: plan.varsTemplate ? '*' : o.image.firmwareVars } }),
+      files: [...plan.bases.map((b) => b.path), ...(plan.varsTemplate ? [plan.varsTemplate] : [])],
     });
     for (;;) {
       const meta = await store.find(k.key);
       if (meta) {
-        const restored = await this.restore(o, k.key, meta, warnings);
+        const restored = await this.restore(o, k.key, meta, warnings, plan);
         if (restored) return restored;
         continue;
       }
@@ -126,15 +203,26 @@ export class DutBooter {
       };
       const boot: BootReport = { kind: 'cold', ms: Math.round(dut.bootMs), guest: dut.banner, snapshot: { key: k.key, action: 'none' }, warnings };
       const partial = await store.partialPath(k.key);
+      const layers: Record<string, string> = {};
+      const disks = dut.image.disks?.slice(-plan.bases.length) ?? [];
       try {
-        const saveMs = await saveVmState(qmpSocket, partial);
-        await store.commit(k, partial, saveMs, dut.banner);
+        const saveMs = await saveVmState(qmpSocket, partial, async () => {
+          for (const [n, d] of (plan.bases.length ? disks : []).entries()) {
+            layers[`disk${n}.qcow2`] = `${partial}.disk${n}`;
+            await execOk('cp', ['--sparse=always', d, layers[`disk${n}.qcow2`]!]);
+          }
+          if (plan.varsTemplate && dut.image.firmwareVars) {
+            layers['vars.fd'] = `${partial}.vars`;
+            await copyFile(dut.image.firmwareVars, layers['vars.fd']);
+          }
+        });
+        await store.commit(k, partial, saveMs, dut.banner, layers);
         boot.snapshot = { key: k.key, action: 'saved', saveMs: Math.round(saveMs) };
         dut.console.note(`VM state saved as snapshot ${k.key} in ${saveMs.toFixed(0)} ms`);
       } catch (e) {
         warnings.push(`could not save snapshot ${k.key}: ${(e as Error).message}`);
       } finally {
-        await rm(partial, { force: true });
+        for (const f of [partial, ...Object.values(layers)]) await rm(f, { force: true });
       }
       return { dut, boot };
     } finally {

@@ -1,42 +1,32 @@
-import { copyFile, rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { BootImage } from '../images/default-image.js';
-import { createOverlay, OVERLAY_DIR } from '../images/overlay.js';
 import type { ResolvedImage } from '../images/resolve.js';
+import { OpenWrtPlatform } from '../platforms/openwrt.js';
 import type { BootReport } from '../report/types.js';
 import { openwrtLogin } from '../targets/openwrt-login.js';
-import { bootQemu, type QemuBootOptions, type QemuDut } from '../targets/qemu.js';
-import type { TeardownStack } from './teardown.js';
+import type { QemuBootOptions, QemuDut } from '../targets/qemu.js';
+import type { DiskPlan, DutBooter } from './dut-boot.js';
 
 /**
- * Boots an OpenWrt image cold: its disk (or rootfs) behind a qcow2 overlay of this lab's
- * own, EFI variables copied per lab, then procd's console and the agent. Overlays and the
- * variable copy go on the teardown stack before QEMU starts, so they never outlive the run.
+ * Boots an OpenWrt image through the booter: its disk (or rootfs) behind a qcow2 overlay
+ * of this lab's own, EFI variables copied per lab, procd's console and the agent. The state
+ * is saved only once OpenWrt is really up (procd done, lan up, fw4 loaded); a restore
+ * brings back that state with the disk layer saved beside it.
  */
-export async function bootOpenWrt(
+export function bootOpenWrt(
+  booter: DutBooter,
   resolved: ResolvedImage,
   o: Omit<QemuBootOptions, 'image' | 'login' | 'restore'>,
-  teardown: TeardownStack,
 ): Promise<{ dut: QemuDut; boot: BootReport }> {
   const image: BootImage = { name: 'openwrt', key: resolved.source, disks: [] };
-  const base = resolved.kind === 'disk' ? resolved.path : resolved.rootfs;
-  if (base) {
-    const overlay = await createOverlay(base, o.name);
-    teardown.push('overlay', async () => {
-      await overlay.remove();
-    });
-    image.disks!.push(overlay.path);
-  }
   if (resolved.kind === 'kernel') image.kernel = resolved.kernel;
-  if (resolved.kind === 'disk' && o.profile.firmware) {
-    const vars = join(OVERLAY_DIR, `${o.name}.vars.fd`);
-    await copyFile(o.profile.firmware.vars, vars);
-    teardown.push('firmware vars', () => rm(vars, { force: true }));
-    image.firmwareVars = vars;
-  }
-  const dut = await bootQemu({ ...o, image, login: openwrtLogin });
-  return {
-    dut,
-    boot: { kind: 'cold', ms: Math.round(dut.bootMs), guest: dut.banner, snapshot: { key: null, action: 'none', note: 'snapshots cover the default image so far' }, warnings: [] },
+  const base = resolved.kind === 'disk' ? resolved.path : resolved.rootfs;
+  const plan: DiskPlan = {
+    bases: base ? [{ path: base, format: 'raw' }] : [],
+    varsTemplate: resolved.kind === 'disk' && o.profile.firmware ? o.profile.firmware.vars : undefined,
+    prepare: async (dut) => {
+      const p = await OpenWrtPlatform.detect(dut.shell);
+      if (p) await p.waitSystemReady(dut.shell, o.bootTimeoutMs);
+    },
   };
+  return booter.boot({ ...o, image, login: openwrtLogin }, plan);
 }

@@ -87,7 +87,7 @@ export async function runScenario(ctx: ScenarioContext): Promise<ScenarioReport>
       transcript: report.transcript!, bootTimeoutMs: s.timeouts.bootMs, commandTimeoutMs: s.timeouts.commandMs, signal,
     };
     const { dut, boot } = await step('boot', () =>
-      di.kind === 'default' ? ctx.booter.boot({ ...bootOpts, image: di.image }) : bootOpenWrt(di.resolved, bootOpts, teardown),
+      di.kind === 'default' ? ctx.booter.boot({ ...bootOpts, image: di.image }) : bootOpenWrt(ctx.booter, di.resolved, bootOpts),
     );
     teardown.push('qemu', () => dut.stop());
     report.accel = dut.accel;

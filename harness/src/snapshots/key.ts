@@ -24,7 +24,10 @@ const FILE_OPTIONS = new Set(['-kernel', '-initrd', '-bios', '-pflash']);
 export interface KeyInput {
   qemuVersion: string;
   accel: string;
+  /** Per-run files (overlays, variable stores) given as "*"; their sources go in `files`. */
   args: readonly string[];
+  /** More files whose identity shapes the guest: the images behind per-run overlays. */
+  files?: readonly string[];
 }
 
 export interface SnapshotKey {
@@ -40,11 +43,16 @@ export async function snapshotKey(i: KeyInput): Promise<SnapshotKey> {
     const paths = FILE_OPTIONS.has(args[k]!)
       ? [args[k + 1]!]
       : args[k] === '-drive' ? [...args[k + 1]!.matchAll(/(?:^|,)file=([^,]+)/g)].map((m) => m[1]!) : [];
-    for (const p of paths) {
+    for (const p of paths.filter((x) => x !== '*')) {
       const real = await realpath(p);
       const st = await stat(real);
       files[p] = `${real} ${st.size} ${st.mtimeMs} ${st.ino}`;
     }
+  }
+  for (const p of i.files ?? []) {
+    const real = await realpath(p);
+    const st = await stat(real);
+    files[`base:${p}`] = `${real} ${st.size} ${st.mtimeMs} ${st.ino}`;
   }
   const inputs = { qemuVersion: i.qemuVersion, accel: i.accel, args, files };
   const key = createHash('sha256').update(JSON.stringify([SNAPSHOT_FORMAT, inputs])).digest('hex').slice(0, 20);

@@ -11,6 +11,8 @@ export interface SnapshotMeta {
   lastUsedAt: string;
   sizeBytes: number;
   sha256: string;
+  /** Files saved with the state (disk layers, firmware variables), by name in the snapshot's folder. */
+  layers?: string[];
   saveMs: number;
   /** The guest's readiness banner, replayed into reports of restored runs. */
   banner: Record<string, string>;
@@ -56,6 +58,10 @@ export class SnapshotStore {
     return join(this.dir, key, 'state');
   }
 
+  layerPath(key: string, name: string): string {
+    return join(this.dir, key, name);
+  }
+
   private metaPath(key: string): string {
     return join(this.dir, key, 'meta.json');
   }
@@ -64,7 +70,9 @@ export class SnapshotStore {
     const meta = await readFile(this.metaPath(key), 'utf8').then((t) => JSON.parse(t) as SnapshotMeta).catch(() => undefined);
     if (!meta) return undefined;
     const st = await stat(this.statePath(key)).catch(() => undefined);
-    return st && st.size === meta.sizeBytes ? meta : undefined;
+    if (!st || st.size !== meta.sizeBytes) return undefined;
+    for (const l of meta.layers ?? []) if (!(await stat(this.layerPath(key, l)).catch(() => undefined))) return undefined;
+    return meta;
   }
 
   /** Checks the state's checksum once per process: a corrupted stream QEMU might accept is never used. */
@@ -108,12 +116,16 @@ export class SnapshotStore {
     return join(this.dir, key, `partial-${process.pid}-${randomBytes(3).toString('hex')}`);
   }
 
-  async commit(k: SnapshotKey, partial: string, saveMs: number, banner: Record<string, string>): Promise<SnapshotMeta> {
+  /** layers: name in the snapshot -> a partial file of this writer, renamed in before the metadata. */
+  async commit(k: SnapshotKey, partial: string, saveMs: number, banner: Record<string, string>, layers: Record<string, string> = {}): Promise<SnapshotMeta> {
     const { size } = await stat(partial);
     const sha256 = await sha256File(partial);
+    for (const [name, file] of Object.entries(layers)) await rename(file, this.layerPath(k.key, name));
     await rename(partial, this.statePath(k.key));
     const now = new Date().toISOString();
-    const meta: SnapshotMeta = { key: k.key, createdAt: now, lastUsedAt: now, sizeBytes: size, sha256, saveMs: Math.round(saveMs), banner, inputs: k.inputs };
+    const meta: SnapshotMeta = {
+      key: k.key, createdAt: now, lastUsedAt: now, sizeBytes: size, sha256, layers: Object.keys(layers), saveMs: Math.round(saveMs), banner, inputs: k.inputs,
+    };
     await this.writeMeta(meta);
     this.verified.set(meta.key, sha256);
     await this.enforceLimit(meta.key);

@@ -12,7 +12,7 @@ interface MigrationInfo {
  * QEMU pauses it only for the last dirty pages; after completion it waits in
  * "postmigrate" until `cont`.
  */
-export async function saveVmState(qmpSocket: string, dest: string, timeoutMs = 60_000): Promise<number> {
+export async function saveVmState(qmpSocket: string, dest: string, whilePaused?: () => Promise<void>, timeoutMs = 60_000): Promise<number> {
   const start = performance.now();
   const q = await Qmp.connect(qmpSocket);
   try {
@@ -22,7 +22,11 @@ export async function saveVmState(qmpSocket: string, dest: string, timeoutMs = 6
     const deadline = performance.now() + timeoutMs;
     for (;;) {
       const info = await q.execute<MigrationInfo>('query-migrate');
-      if (info.status === 'completed') break;
+      if (info.status === 'completed') {
+        // Paused ("postmigrate") until `cont`: disk layers copied now match the saved RAM.
+        await whilePaused?.();
+        break;
+      }
       if (info.status === 'failed' || info.status === 'cancelled') throw new Error(`saving VM state failed: ${info['error-desc'] ?? info.status}`);
       if (performance.now() > deadline) {
         await q.execute('migrate_cancel').catch(() => undefined);

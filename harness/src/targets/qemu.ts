@@ -29,6 +29,8 @@ export interface QemuBootOptions {
 export interface QemuDut extends Dut {
   console: PtyConsole;
   qmpSocket?: string;
+  /** What it booted from (its disks and firmware variables are this run's own). */
+  image: BootImage;
 }
 
 /** Boots (or restores) a QEMU DUT and waits for its agent. On any failure QEMU is gone before this rejects. */
@@ -40,7 +42,7 @@ export async function bootQemu(o: QemuBootOptions): Promise<QemuDut> {
   con.note(`${o.restore ? 'restore' : 'boot'}: ${file} ${argv.join(' ')}`);
   const shell = new ConsoleShell(con, o.commandTimeoutMs);
   try {
-    if (o.login) await o.login(con, o.bootTimeoutMs, o.signal);
+    if (o.login && !o.restore) await o.login(con, o.bootTimeoutMs, o.signal);
     const left = o.login ? Math.max(1000, o.bootTimeoutMs - (performance.now() - start)) : o.bootTimeoutMs;
     const banner = o.restore
       ? await shell.waitAnswer(o.bootTimeoutMs, o.signal).then(() => o.restore!.banner)
@@ -51,6 +53,7 @@ export async function bootQemu(o: QemuBootOptions): Promise<QemuDut> {
       shell,
       console: con,
       qmpSocket: o.qmpSocket,
+      image: o.image,
       accel: o.accel.accel,
       accelReason: o.accel.reason,
       bootMs,
