@@ -1,4 +1,5 @@
 import type { EngineCounters } from '../report/types.js';
+import type { Shell } from '../targets/types.js';
 
 /** `ethtool -S lan0` on hil_offload's port: "     engine_hits: 123" lines. */
 export function parseEngineStats(text: string): EngineCounters | null {
@@ -12,4 +13,21 @@ export function parseEngineStats(text: string): EngineCounters | null {
     entries: v.engine_entries ?? 0, capacity: v.engine_capacity, hits: v.engine_hits ?? 0, misses: v.engine_misses ?? 0,
     tableFull: v.engine_table_full ?? 0, refused: v.engine_refused ?? 0, replace: v.engine_replace ?? 0, destroy: v.engine_destroy ?? 0,
   };
+}
+
+/**
+ * The engine's counters after the traffic; with drainWithinMs, also how long its table takes
+ * to empty (flows expire once idle for the flowtable's timeout and their rules are destroyed).
+ */
+export async function readEngine(shell: Shell, port: string, drainWithinMs?: number): Promise<EngineCounters | undefined> {
+  const read = async () => parseEngineStats((await shell.run(`/usr/sbin/ethtool -S ${port}`)).stdout) ?? undefined;
+  const first = await read();
+  if (!first || drainWithinMs === undefined) return first;
+  const ended = performance.now();
+  let e = first;
+  while (e.entries > 0 && performance.now() - ended < drainWithinMs + 2000) {
+    await new Promise((r) => setTimeout(r, 250));
+    e = (await read()) ?? e;
+  }
+  return { ...e, hits: first.hits, drainedAfterMs: e.entries === 0 ? Math.round(performance.now() - ended) : null };
 }

@@ -1,10 +1,9 @@
 import { mkdir, writeFile } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { evaluate } from '../expect/evaluate.js';
 import { matchFlows } from '../expect/flows.js';
 import { Lab } from '../lab/lab.js';
 import { DefaultPlatform } from '../platforms/default.js';
-import { OpenWrtPlatform } from '../platforms/openwrt.js';
 import type { Platform } from '../platforms/types.js';
 import { kernelTrouble, parseDmesg } from '../probes/kernel-log.js';
 import { effectiveOffload } from '../probes/nft.js';
@@ -19,9 +18,9 @@ import { TeardownStack } from './teardown.js';
 import type { DutBooter } from './dut-boot.js';
 import type { DutImage } from './dut-image.js';
 import { bootOpenWrt } from './openwrt-boot.js';
-import { pushFile } from '../targets/push-file.js';
 import { createNetdevsim } from '../platforms/netdevsim.js';
-import { parseEngineStats } from '../probes/engine.js';
+import { readEngine } from '../probes/engine.js';
+import { preparePlatform } from './platform-step.js';
 
 export interface ScenarioContext {
   scenario: Scenario;
@@ -96,37 +95,7 @@ export async function runScenario(ctx: ScenarioContext): Promise<ScenarioReport>
     ctx.onStep('boot', `${dut.accel} ${boot.kind} ${(dut.bootMs / 1000).toFixed(1)} s`);
     for (const w of boot.warnings) ctx.onWarning(w);
 
-    const platform: Platform = await step('platform', async () => {
-      const p = di.kind === 'default' ? new DefaultPlatform(s.dut.offloadEngine) : await OpenWrtPlatform.detect(dut.shell);
-      if (s.dut.offloadEngine && !(p instanceof DefaultPlatform)) throw new Error('dut.offloadEngine needs the default image (it ships hil_offload.ko)');
-      if (!p) throw new Error('the image booted, but it is not OpenWrt (no /etc/openwrt_release): offload-hil drives OpenWrt images and its own default image');
-      if (p instanceof OpenWrtPlatform) {
-        report.platform = { name: p.name, release: p.release.release, revision: p.release.revision, target: p.release.target, arch: p.release.arch, packageManager: p.packageManager, offloadPackage: p.offloadPackage };
-        await p.waitSystemReady(dut.shell, s.timeouts.bootMs);
-      } else report.platform = { name: p.name, packageManager: null, offloadPackage: null };
-      if (s.dut.packages.length) {
-        if (!(p instanceof OpenWrtPlatform)) throw new Error('dut.packages needs an OpenWrt DUT (opkg or apk); the default image has no package manager');
-        const remote: string[] = [];
-        await dut.shell.run('mkdir -p /tmp/hil-packages');
-        for (const f of s.dut.packages) {
-          const r = `/tmp/hil-packages/${basename(f)}`;
-          await pushFile(dut.shell, resolve(dirname(s.file), f), r);
-          remote.push(r);
-        }
-        const inst = await p.installPackages(dut.shell, remote);
-        report.packages = { files: s.dut.packages, command: inst.command, exitCode: inst.exitCode, output: inst.stdout + inst.stderr };
-        if (inst.exitCode !== 0) throw new Error(`installing ${s.dut.packages.join(', ')} failed (exit ${inst.exitCode}): ${(inst.stderr || inst.stdout).trim().split('\n').pop()}`);
-      }
-      const sysctls = Object.entries(s.dut.sysctl);
-      if (sysctls.length) {
-        const r = await dut.shell.run(sysctls.map(([k, v]) => `echo '${v}' > /proc/sys/${k.replace(/\./g, '/')}`).join(' && '));
-        if (r.exitCode !== 0) throw new Error(`dut.sysctl: ${r.stderr.trim() || 'failed'}`);
-      }
-      if (p instanceof OpenWrtPlatform && s.dut.withoutModules.length) await p.withholdModules(dut.shell, s.dut.withoutModules);
-      const ct = await dut.shell.run('[ -e /proc/net/nf_conntrack ]');
-      if (ct.exitCode !== 0) throw new Error('the DUT has no /proc/net/nf_conntrack (nf_conntrack not loaded, or a kernel without NF_CONNTRACK_PROCFS): offload-hil reads flow states from it');
-      return p;
-    });
+    const platform: Platform = await step('platform', () => preparePlatform(s, di.kind, dut, report));
     await step('wire', async () => {
       await lab.wireHosts();
       await platform.configureNetwork(dut.shell);
@@ -188,21 +157,7 @@ export async function runScenario(ctx: ScenarioContext): Promise<ScenarioReport>
         report.systemLog = join(dir, 'logread.txt');
         await writeFile(report.systemLog, await platform.systemLog(dut.shell));
       }
-      if (s.dut.offloadEngine) {
-        const read = async () => parseEngineStats((await dut.shell.run(`/usr/sbin/ethtool -S ${platform.devices.lan}`)).stdout) ?? undefined;
-        report.engine = await read();
-        const within = s.expect.engine?.drainedWithinMs;
-        if (report.engine && within !== undefined) {
-          // Flows expire once idle for the flowtable's timeout; the engine's table must follow.
-          const ended = performance.now();
-          let e = report.engine;
-          while (e.entries > 0 && performance.now() - ended < within + 2000) {
-            await new Promise((r) => setTimeout(r, 250));
-            e = (await read()) ?? e;
-          }
-          report.engine = { ...e, hits: report.engine.hits, drainedAfterMs: e.entries === 0 ? Math.round(performance.now() - ended) : null };
-        }
-      }
+      if (s.dut.offloadEngine) report.engine = await readEngine(dut.shell, platform.devices.lan, s.expect.engine?.drainedWithinMs);
       const dmesg = await dut.shell.run(platform.bin.dmesg);
       report.kernelLog.trouble = kernelTrouble(parseDmesg(dmesg.stdout)).map((l) => l.text);
       const fwd = final.ruleset.counters.find((c) => c.comment === FORWARD_COUNTER_COMMENT);
