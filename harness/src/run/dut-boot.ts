@@ -50,6 +50,27 @@ async function layer(name: string, bases: DiskPlan['bases'], varsTemplate?: stri
   }
 }
 
+/** Boots on fresh layers over bases (the plan's images, or a snapshot's), which go when the DUT stops. */
+async function bootOnLayers(
+  o: QemuBootOptions, bases: DiskPlan['bases'], vars: string | undefined, start: (image: QemuBootOptions['image']) => Promise<QemuDut>,
+): Promise<QemuDut> {
+  const l = await layer(o.name, bases, vars);
+  const image = { ...o.image, disks: [...(o.image.disks ?? []), ...l.disks], firmwareVars: l.vars ?? o.image.firmwareVars };
+  let dut: QemuDut;
+  try {
+    dut = await start(image);
+  } catch (e) {
+    await l.remove();
+    throw e;
+  }
+  const stop = dut.stop;
+  dut.stop = async () => {
+    await stop();
+    await l.remove();
+  };
+  return dut;
+}
+
 /** QEMU's own complaint from the console transcript (it shares the pty), for a one-line reason. */
 async function qemuComplaint(transcript: string): Promise<string | undefined> {
   const text = await readFile(transcript, 'utf8').catch(() => '');
@@ -90,17 +111,10 @@ export class DutBooter {
     try {
       // The saved disk layers (copied while the saved VM was paused) under this run's own overlays.
       const bases = plan.bases.map((_, n) => ({ path: store.layerPath(key, `disk${n}.qcow2`), format: 'qcow2' as const }));
-      const l = await layer(o.name, bases, plan.varsTemplate ? store.layerPath(key, 'vars.fd') : undefined);
-      const image = { ...o.image, disks: [...(o.image.disks ?? []), ...l.disks], firmwareVars: l.vars ?? o.image.firmwareVars };
-      const dut = await bootQemu({ ...o, image, bootTimeoutMs: RESTORE_TIMEOUT_MS, restore: { state: store.statePath(key), banner: meta.banner } }).catch(async (e) => {
-        await l.remove();
-        throw e;
-      });
-      const stopQemu = dut.stop;
-      dut.stop = async () => {
-        await stopQemu();
-        await l.remove();
-      };
+      const vars = plan.varsTemplate ? store.layerPath(key, 'vars.fd') : undefined;
+      const dut = await bootOnLayers(o, bases, vars, (image) =>
+        bootQemu({ ...o, image, bootTimeoutMs: RESTORE_TIMEOUT_MS, restore: { state: store.statePath(key), banner: meta.banner } }),
+      );
       try {
         await resetAfterRestore(dut);
       } catch (e) {
@@ -119,26 +133,8 @@ export class DutBooter {
   }
 
   async boot(o: QemuBootOptions, plan: DiskPlan = { bases: [] }): Promise<{ dut: QemuDut; boot: BootReport }> {
-    // Boots on fresh layers over the plan's images (or a snapshot's), which go when the DUT stops.
-    const withLayers = async (bases: DiskPlan['bases'], vars: string | undefined, start: (image: QemuBootOptions['image']) => Promise<QemuDut>) => {
-      const l = await layer(o.name, bases, vars);
-      const image = { ...o.image, disks: [...(o.image.disks ?? []), ...l.disks], firmwareVars: l.vars ?? o.image.firmwareVars };
-      let dut: QemuDut;
-      try {
-        dut = await start(image);
-      } catch (e) {
-        await l.remove();
-        throw e;
-      }
-      const stop = dut.stop;
-      dut.stop = async () => {
-        await stop();
-        await l.remove();
-      };
-      return dut;
-    };
     const cold = async (qmpSocket?: string) => {
-      const dut = await withLayers(plan.bases, plan.varsTemplate, (image) => bootQemu({ ...o, image, qmpSocket }));
+      const dut = await bootOnLayers(o, plan.bases, plan.varsTemplate, (image) => bootQemu({ ...o, image, qmpSocket }));
       try {
         await plan.prepare?.(dut);
       } catch (e) {
