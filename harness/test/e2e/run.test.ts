@@ -75,7 +75,9 @@ describe('hil run, end to end', () => {
       // The simulated engine: hardware states, its own counters, the table filling up, expiry.
       expect(by['hw-offload']!.flows.map((f) => f.state)).toEqual(['hw', 'hw']);
       expect(by['hw-offload']!.engine!.hits).toBeGreaterThan(10000);
-      expect(by['hw-table-full']!.engine).toMatchObject({ capacity: 4, entries: 4 });
+      // Entries may already be freed by the streams' FINs when the counters are read.
+      expect(by['hw-table-full']!.engine).toMatchObject({ capacity: 4 });
+      expect(by['hw-table-full']!.engine!.tableFull).toBeGreaterThan(0);
       expect(by['hw-table-full']!.flows.map((f) => f.state).sort()).toContain('sw');
       expect(by['hw-tc-offload-off']!.offload.refusals).toMatchObject({ lan0: 'Error: Could not process rule: Operation not supported' });
       expect(by['hw-flow-expiry']!.engine!.drainedAfterMs).toBeGreaterThan(1000);
