@@ -43,7 +43,8 @@ function waitFor(con: PtyConsole, what: string, test: (buf: string) => string | 
     });
     void con.exited.then(() => {
       const panic = /Kernel panic - not syncing[^\n\r]*/.exec(buf);
-      done(new LoginError(panic ? `the DUT kernel panicked while booting: ${panic[0]}` : `${what}: QEMU exited`));
+      const last = buf.replace(/\r/g, '').trim().split('\n').pop()?.trim();
+      done(new LoginError(panic ? `the DUT kernel panicked while booting: ${panic[0]}` : `${what}: QEMU exited${last ? `: ${last.slice(-200)}` : ''}`));
     });
   });
 }

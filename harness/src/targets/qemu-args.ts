@@ -34,9 +34,9 @@ export function qemuArgs(i: QemuArgsInput): string[] {
     '-no-reboot',
     '-chardev', 'stdio,id=con,signal=off',
     '-serial', 'chardev:con',
-    // A new generation id on every start: a restored guest's kernel reseeds its RNG at once.
-    '-device', 'vmgenid,guid=auto',
   ];
+  // A new generation id on every start: a restored guest's kernel reseeds its RNG at once.
+  if (i.profile.vmgenid) args.push('-device', 'vmgenid,guid=auto');
   if (i.qmpSocket) args.push('-qmp', `unix:${i.qmpSocket},server=on,wait=off`);
   if (i.incoming) args.push('-incoming', `exec:cat ${shQuote(i.incoming)}`);
   if (i.profile.firmware && !i.image.kernel) {

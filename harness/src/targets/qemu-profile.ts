@@ -16,6 +16,8 @@ const profileSchema = z.object({
   memoryMb: z.number().int().positive(),
   smp: z.number().int().positive(),
   nic: z.string(),
+  /** A vmgenid device (x86 ACPI): its new id on every start makes a restored guest reseed its RNG. */
+  vmgenid: z.boolean().default(false),
   /** Device model for disk images (they are attached as a qcow2 overlay). */
   disk: z.string().optional(),
   /** UEFI firmware: read-only code and a variable store template copied per run. */

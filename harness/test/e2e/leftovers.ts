@@ -11,7 +11,7 @@ const ls = (dir: string) => {
 };
 
 /**
- * Namespaces, tap devices, QEMU processes and QMP sockets a lab could leave behind; with a
+ * Namespaces, tap devices, QEMU and iperf3 processes, QMP sockets and overlays a lab could leave behind; with a
  * snapshot folder, also half-written states and locks.
  */
 export async function leftovers(snapshotDir?: string): Promise<string[]> {
@@ -23,5 +23,7 @@ export async function leftovers(snapshotDir?: string): Promise<string[]> {
   const ns = (await execa('ip', ['netns', 'list'])).stdout.split('\n').filter((l) => l.startsWith('hil-'));
   const taps = (await execa('ip', ['-o', 'link', 'show', 'type', 'tun'])).stdout.split('\n').filter((l) => / hil/.test(l));
   const qemu = (await execa('pgrep', ['-af', '^qemu-system'], { reject: false })).stdout.split('\n').filter((l) => l.includes('-name hil-'));
-  return [...ns, ...taps, ...qemu, ...qmp, ...overlays, ...snaps];
+  // Lab hosts' traffic processes (nothing else on a test machine runs iperf3).
+  const iperf = (await execa('pgrep', ['-af', '^iperf3'], { reject: false })).stdout.split('\n').filter(Boolean).map((l) => `process ${l}`);
+  return [...ns, ...taps, ...qemu, ...iperf, ...qmp, ...overlays, ...snaps];
 }
