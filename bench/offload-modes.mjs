@@ -21,13 +21,20 @@ const udpLen = process.env.UDP_LEN;
 const rate = process.env.RATE;
 const extra = udpLen ? ['-u', '-b', rate ?? '0', '-l', udpLen] : rate ? ['-b', rate] : [];
 const lab = await Lab.create(newRunToken(), 0);
-const ns = (side, args) => execa('ip', ['netns', 'exec', lab.names.ns[side], ...args], { reject: false, timeout: (seconds + 20) * 1000 });
+// QEMU on core 0, the lab's iperf3 on core 1 (PIN=0 to leave scheduling alone): otherwise the
+// traffic generator steals the guest's core and the guest's own CPU accounting goes astray.
+const pin = process.env.PIN !== '0';
+const ns = (side, args) => execa('ip', ['netns', 'exec', lab.names.ns[side], ...(pin ? ['taskset', '-c', '1'] : []), ...args], { reject: false, timeout: (seconds + 20) * 1000 });
 try {
   const { dut } = await new DutBooter(null).boot({
     name: `hil-${lab.names.id}`, profile: await loadProfile('x86-64'), image: await loadDefaultImage(), accel: { accel: 'tcg', reason: 'bench' },
     netns: lab.names.ns.dut, taps: lab.names.taps, transcript: `/tmp/hil-bench-modes-${process.pid}.log`, bootTimeoutMs: 60000, commandTimeoutMs: 20000,
   });
   await lab.wireHosts();
+  if (pin) {
+    const pids = (await execa('pgrep', ['-f', '--', `-name hil-${lab.names.id}`])).stdout.split('\n').filter(Boolean);
+    for (const pid of pids) await execa('taskset', ['-a', '-p', '-c', '0', pid]);
+  }
   const platform = new DefaultPlatform({ entries: 256, hwTcOffload: true });
   await platform.configureNetwork(dut.shell);
   const busy = async () => {
