@@ -36,7 +36,7 @@ export async function cacheCmd(args: string[], out: NodeJS.WritableStream = proc
       victims = rest;
     } else {
       victims = await store.enforceLimit();
-      out.write(`pruned ${victims.length} snapshot(s) to fit ${mb(store.limitBytes)}\n`);
+      out.write(`pruned ${victims.length} snapshot(s): stale (their image is gone or changed), then least recently used down to ${mb(store.limitBytes)}\n`);
       return 0;
     }
     for (const k of victims) await store.remove(k);

@@ -162,11 +162,30 @@ export class SnapshotStore {
     return out.sort((a, b) => b.lastUsedAt.localeCompare(a.lastUsedAt));
   }
 
-  /** Deletes the least recently used snapshots until the cache fits its limit; keep is spared. */
+  /**
+   * Snapshots whose images are gone or changed (a rebuilt default image lands in a new
+   * folder and the old one is pruned) can never be restored again: their key has moved on.
+   */
+  async isStale(meta: SnapshotMeta): Promise<boolean> {
+    for (const id of Object.values(meta.inputs.files ?? {})) {
+      const [real, size, mtime] = id.split(' ');
+      const st = await stat(real!).catch(() => undefined);
+      if (!st || String(st.size) !== size || String(st.mtimeMs) !== mtime) return true;
+    }
+    return false;
+  }
+
+  /** Deletes stale snapshots, then the least recently used until the cache fits its limit; keep is spared. */
   async enforceLimit(keep?: string): Promise<string[]> {
+    const removed: string[] = [];
+    for (const m of await this.list()) {
+      if (m.key !== keep && (await this.isStale(m))) {
+        await this.remove(m.key);
+        removed.push(m.key);
+      }
+    }
     const all = await this.list();
     let total = all.reduce((a, m) => a + m.sizeBytes, 0);
-    const removed: string[] = [];
     for (const m of [...all].reverse()) {
       if (total <= this.limitBytes) break;
       if (m.key === keep) continue;

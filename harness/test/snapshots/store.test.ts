@@ -63,3 +63,22 @@ describe('SnapshotStore', () => {
     expect(await store.find(mid.key)).toBeUndefined();
   });
 });
+
+describe('stale snapshots', () => {
+  it('a snapshot whose image changed or is gone is pruned first', async () => {
+    const store = new SnapshotStore(dir(), 1e9);
+    const img = join(store.dir, '..', `img-${process.pid}`);
+    writeFileSync(img, 'kernel v1');
+    const { snapshotKey } = await import('../../src/snapshots/key.js');
+    const k = await snapshotKey({ qemuVersion: 'q', accel: 'tcg', args: ['-kernel', img] });
+    const partial = await store.partialPath(k.key);
+    writeFileSync(partial, 'state');
+    const meta = await store.commit(k, partial, 1, {});
+    expect(await store.isStale(meta)).toBe(false);
+    await new Promise((r) => setTimeout(r, 5));
+    writeFileSync(img, 'kernel v2, rebuilt');
+    expect(await store.isStale(meta)).toBe(true);
+    expect(await store.enforceLimit()).toEqual([k.key]);
+    expect(await store.find(k.key)).toBeUndefined();
+  });
+});
