@@ -52,5 +52,6 @@ async function probeKvm(profile: QemuProfile, image: BootImage): Promise<AccelCh
     return { accel: 'tcg', reason: `KVM probe failed (${why.slice(0, 160)}); using TCG` };
   } finally {
     await rm(transcript, { force: true });
+    await rm(`${transcript}.serial`, { force: true });
   }
 }

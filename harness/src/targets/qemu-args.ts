@@ -12,6 +12,8 @@ export interface QemuArgsInput {
   withoutModules?: readonly string[];
   /** QMP socket for saving the VM's state. */
   qmpSocket?: string;
+  /** With a virtio console: where the serial port (the kernel's console) is written. */
+  serialLog?: string;
   /** A saved state (QEMU migration stream) to start from instead of booting. */
   incoming?: string;
 }
@@ -33,8 +35,13 @@ export function qemuArgs(i: QemuArgsInput): string[] {
     // A guest panic or reboot ends QEMU, so the harness sees a closed console at once.
     '-no-reboot',
     '-chardev', 'stdio,id=con,signal=off',
-    '-serial', 'chardev:con',
   ];
+  if (i.profile.console === 'virtio') {
+    args.push('-device', 'virtio-serial-pci,id=vser', '-device', 'virtconsole,chardev=con,bus=vser.0');
+    args.push('-serial', i.serialLog ? `file:${i.serialLog}` : 'null');
+  } else {
+    args.push('-serial', 'chardev:con');
+  }
   // A new generation id on every start: a restored guest's kernel reseeds its RNG at once.
   if (i.profile.vmgenid) args.push('-device', 'vmgenid,guid=auto');
   if (i.qmpSocket) args.push('-qmp', `unix:${i.qmpSocket},server=on,wait=off`);

@@ -18,6 +18,12 @@ const profileSchema = z.object({
   nic: z.string(),
   /** A vmgenid device (x86 ACPI): its new id on every start makes a restored guest reseed its RNG. */
   vmgenid: z.boolean().default(false),
+  /**
+   * Where the harness's console is: the first serial port, or a virtio console (hvc0), which
+   * moves bytes through a ring instead of one emulated UART interrupt each. With virtio, the
+   * serial port (the kernel's own console) goes to a file beside the transcript.
+   */
+  console: z.enum(['serial', 'virtio']).default('serial'),
   /** Device model for disk images (they are attached as a qcow2 overlay). */
   disk: z.string().optional(),
   /** UEFI firmware: read-only code and a variable store template copied per run. */

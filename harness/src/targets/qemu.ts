@@ -35,7 +35,7 @@ export interface QemuDut extends Dut {
 
 /** Boots (or restores) a QEMU DUT and waits for its agent. On any failure QEMU is gone before this rejects. */
 export async function bootQemu(o: QemuBootOptions): Promise<QemuDut> {
-  const args = qemuArgs({ ...o, accel: o.accel.accel, incoming: o.restore?.state });
+  const args = qemuArgs({ ...o, accel: o.accel.accel, incoming: o.restore?.state, serialLog: `${o.transcript}.serial` });
   const [file, argv] = o.netns ? ['ip', ['netns', 'exec', o.netns, o.profile.binary, ...args]] : [o.profile.binary, args];
   const start = performance.now();
   const con = new PtyConsole(file, argv, o.transcript);
