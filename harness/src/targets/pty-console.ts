@@ -2,7 +2,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import pty from '@lydell/node-pty';
 
 /**
- * A program (QEMU) whose stdio is a pseudo-terminal: its serial console.
+ * A program (QEMU) whose stdio is a pseudo-terminal: the DUT console the agent talks over.
  * Everything it prints goes to the transcript file as it arrives.
  */
 export class PtyConsole {
