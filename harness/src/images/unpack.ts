@@ -3,6 +3,7 @@ import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { execa } from 'execa';
 import { cacheDir } from '../util/paths.js';
+import { fileIdentity } from '../util/file-identity.js';
 import { UserError } from '../util/errors.js';
 
 /**
@@ -12,8 +13,7 @@ import { UserError } from '../util/errors.js';
  * instead fails on such files ("incorrect header check").
  */
 export async function gunzipImage(path: string, dir = join(cacheDir(), 'images', 'unpacked')): Promise<string> {
-  const st = await stat(path);
-  const id = createHash('sha256').update(`${path} ${st.size} ${st.mtimeMs} ${st.ino}`).digest('hex').slice(0, 16);
+  const id = createHash('sha256').update(await fileIdentity(path)).digest('hex').slice(0, 16);
   const dest = join(dir, id, basename(path).replace(/\.gz$/i, '') || 'image');
   if (await stat(dest).catch(() => undefined)) return dest;
   await mkdir(join(dir, id), { recursive: true });

@@ -1,6 +1,7 @@
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LabNames } from './names.js';
+import { alive } from '../util/process.js';
 
 /**
  * Each live lab is recorded with its owner's pid, so a lab whose harness was killed
@@ -17,14 +18,6 @@ export async function unregister(names: LabNames): Promise<void> {
   await rm(join(DIR, `${names.id}.json`), { force: true });
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Labs whose owner is gone. */
 export async function orphans(): Promise<LabNames[]> {

@@ -1,14 +1,8 @@
 import { ADDRESSING } from '../lab/addressing.js';
-import type { Shell } from '../targets/types.js';
-import { CommandError } from '../util/exec.js';
+import { mustRun, type Shell } from '../targets/types.js';
 import { parseFw4Stderr } from './fw4-output.js';
 import type { ApplyResult, OffloadConfig, Platform } from './types.js';
 
-async function must(shell: Shell, cmd: string): Promise<string> {
-  const r = await shell.run(cmd);
-  if (r.exitCode !== 0) throw new CommandError({ ...r, command: `DUT: ${r.command}` });
-  return r.stdout;
-}
 
 export interface EngineConfig {
   /** Flow table size of the simulated engine (hil_offload's `entries`). */
@@ -47,7 +41,7 @@ export class DefaultPlatform implements Platform {
       `route add default via ${wan.v6.host}`,
     ];
     if (this.engine) {
-      await must(
+      await mustRun(
         shell,
         [
           `/sbin/modprobe hil_offload entries=${this.engine.entries}`,
@@ -59,7 +53,7 @@ export class DefaultPlatform implements Platform {
         ].join(' && '),
       );
     }
-    await must(
+    await mustRun(
       shell,
       [
         // No duplicate address detection on the lab's links (it delays IPv6 by a second).
@@ -81,7 +75,7 @@ export class DefaultPlatform implements Platform {
       `wan_devices="${this.devices.wan}"`,
       `forward_counter=${cfg.forwardCounter ? 1 : 0}`,
     ].join('\n');
-    await must(shell, `printf '%s\\n' '${conf.split('\n').join("' '")}' > /etc/hil/firewall`);
+    await mustRun(shell, `printf '%s\\n' '${conf.split('\n').join("' '")}' > /etc/hil/firewall`);
     // Non-quiet, stderr captured apart from stdout (the agent redirects it): the plain "[!]" form.
     const result = await shell.run('/sbin/fw4 reload');
     return { result, output: parseFw4Stderr(result.stderr) };

@@ -1,17 +1,11 @@
 import { ADDRESSING } from '../lab/addressing.js';
-import type { Shell } from '../targets/types.js';
-import { CommandError } from '../util/exec.js';
+import { mustRun, type Shell } from '../targets/types.js';
 import { parseFw4Stderr } from './fw4-output.js';
 import { OFFLOAD_PACKAGE, type PackageManager } from './offload-modules.js';
 import { parseOpenWrtRelease, type OpenWrtRelease } from './openwrt-release.js';
 import { installedVersion, installFilesCommand, listInstalledCommand } from './packages.js';
 import type { ApplyResult, OffloadConfig, Platform } from './types.js';
 
-async function must(shell: Shell, cmd: string, timeoutMs?: number): Promise<string> {
-  const r = await shell.run(cmd, { timeoutMs });
-  if (r.exitCode !== 0) throw new CommandError({ ...r, command: `DUT: ${r.command}` });
-  return r.stdout;
-}
 
 const COUNTER_FILE = '/etc/hil-forward-counter.nft';
 
@@ -78,10 +72,10 @@ export class OpenWrtPlatform implements Platform {
       'uci commit network',
       '/etc/init.d/network reload',
     ];
-    await must(shell, uci.join(' && '));
+    await mustRun(shell, uci.join(' && '));
     // netifd applies asynchronously: wait until wan carries the lab's address.
-    await must(shell, `i=0; until ip -4 addr show dev ${this.devices.wan} | grep -q '${wan.v4.dut}/'; do i=$((i+1)); [ $i -gt 100 ] && exit 1; sleep 0.1; done`, 20_000);
-    await must(shell, 'sysctl -qw net.netfilter.nf_conntrack_acct=1 || true');
+    await mustRun(shell, `i=0; until ip -4 addr show dev ${this.devices.wan} | grep -q '${wan.v4.dut}/'; do i=$((i+1)); [ $i -gt 100 ] && exit 1; sleep 0.1; done`, 20_000);
+    await mustRun(shell, 'sysctl -qw net.netfilter.nf_conntrack_acct=1 || true');
   }
 
   async applyOffload(shell: Shell, cfg: OffloadConfig): Promise<ApplyResult> {
@@ -102,7 +96,7 @@ export class OpenWrtPlatform implements Platform {
       );
     }
     cmds.push('uci commit firewall');
-    await must(shell, cmds.join('; '));
+    await mustRun(shell, cmds.join('; '));
     // Never `fw4 -q`: quiet mode is what hides the warning at boot and hotplug.
     const result = await shell.run('fw4 reload');
     return { result, output: parseFw4Stderr(result.stderr) };
@@ -115,7 +109,7 @@ export class OpenWrtPlatform implements Platform {
    */
   async withholdModules(shell: Shell, modules: readonly string[]): Promise<void> {
     const list = modules.join(' ');
-    await must(shell, `fw4 -q flush; for m in ${list}; do rmmod $m 2>/dev/null; done; for m in ${list}; do find /lib/modules/$(uname -r) -name "$m.ko" -exec rm -f {} +; done; for m in ${list}; do ! grep -q "^$m " /proc/modules || { echo "$m is still loaded" >&2; exit 1; }; done`);
+    await mustRun(shell, `fw4 -q flush; for m in ${list}; do rmmod $m 2>/dev/null; done; for m in ${list}; do find /lib/modules/$(uname -r) -name "$m.ko" -exec rm -f {} +; done; for m in ${list}; do ! grep -q "^$m " /proc/modules || { echo "$m is still loaded" >&2; exit 1; }; done`);
   }
 
   /** Installs local package files already on the DUT; the installer's output goes into the report. */

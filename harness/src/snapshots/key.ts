@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { realpath, stat } from 'node:fs/promises';
+import { fileIdentity } from '../util/file-identity.js';
 
 /** Bumped whenever what a snapshot holds changes (the readiness point, the agent's state). */
 export const SNAPSHOT_FORMAT = 'hil-snapshot-1 ready=agent-banner';
@@ -43,17 +43,9 @@ export async function snapshotKey(i: KeyInput): Promise<SnapshotKey> {
     const paths = FILE_OPTIONS.has(args[k]!)
       ? [args[k + 1]!]
       : args[k] === '-drive' ? [...args[k + 1]!.matchAll(/(?:^|,)file=([^,]+)/g)].map((m) => m[1]!) : [];
-    for (const p of paths.filter((x) => x !== '*')) {
-      const real = await realpath(p);
-      const st = await stat(real);
-      files[p] = `${real} ${st.size} ${st.mtimeMs} ${st.ino}`;
-    }
+    for (const p of paths.filter((x) => x !== '*')) files[p] = await fileIdentity(p);
   }
-  for (const p of i.files ?? []) {
-    const real = await realpath(p);
-    const st = await stat(real);
-    files[`base:${p}`] = `${real} ${st.size} ${st.mtimeMs} ${st.ino}`;
-  }
+  for (const p of i.files ?? []) files[`base:${p}`] = await fileIdentity(p);
   const inputs = { qemuVersion: i.qemuVersion, accel: i.accel, args, files };
   const key = createHash('sha256').update(JSON.stringify([SNAPSHOT_FORMAT, inputs])).digest('hex').slice(0, 20);
   return { key, inputs };

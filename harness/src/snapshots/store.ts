@@ -4,6 +4,8 @@ import { link, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'nod
 import { join } from 'node:path';
 import { cacheDir } from '../util/paths.js';
 import type { SnapshotKey } from './key.js';
+import { alive } from '../util/process.js';
+import { sameIdentity } from '../util/file-identity.js';
 
 export interface SnapshotMeta {
   key: string;
@@ -26,14 +28,6 @@ export interface SnapshotLock {
 /** Default cache limit for saved VM states; HIL_SNAPSHOT_CACHE_MB overrides it. */
 export const DEFAULT_LIMIT_MB = 2048;
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 async function sha256File(path: string): Promise<string> {
   const h = createHash('sha256');
@@ -167,11 +161,7 @@ export class SnapshotStore {
    * folder and the old one is pruned) can never be restored again: their key has moved on.
    */
   async isStale(meta: SnapshotMeta): Promise<boolean> {
-    for (const id of Object.values(meta.inputs.files ?? {})) {
-      const [real, size, mtime] = id.split(' ');
-      const st = await stat(real!).catch(() => undefined);
-      if (!st || String(st.size) !== size || String(st.mtimeMs) !== mtime) return true;
-    }
+    for (const id of Object.values(meta.inputs.files ?? {})) if (!(await sameIdentity(id))) return true;
     return false;
   }
 

@@ -1,4 +1,4 @@
-import type { CommandResult } from '../util/exec.js';
+import { CommandError, type CommandResult } from '../util/exec.js';
 
 /** A shell on the DUT, however it is reached (serial console, SSH): labgrid's seam. */
 export interface Shell {
@@ -17,4 +17,11 @@ export interface Dut {
   /** What the guest itself reported at readiness (kernel release, seconds since its boot). */
   banner: Record<string, string>;
   stop(): Promise<void>;
+}
+
+/** Runs a DUT command that must succeed; its failure carries the whole result. */
+export async function mustRun(shell: Shell, cmd: string, timeoutMs?: number): Promise<string> {
+  const r = await shell.run(cmd, { timeoutMs });
+  if (r.exitCode !== 0) throw new CommandError({ ...r, command: `DUT: ${r.command}` });
+  return r.stdout;
 }
