@@ -1,11 +1,14 @@
 import type { Expect } from '../scenario/schema.js';
 import type { Assertion, ScenarioReport } from '../report/types.js';
+import { sqmAssertion } from './sqm.js';
 
 const fmtTuple = (f: ScenarioReport['flows'][number]) =>
   `${f.proto} ${f.orig.src}:${f.orig.sport} -> ${f.orig.dst}:${f.orig.dport}`;
 
 /** Every expectation becomes an assertion with expected and actual, passed or not. */
-export function evaluate(expect: Expect, r: Pick<ScenarioReport, 'offload' | 'flows' | 'traffic' | 'firewall' | 'engine'> & { forwardCounterPackets: number | null }): Assertion[] {
+type Evaluated = Pick<ScenarioReport, 'offload' | 'flows' | 'traffic' | 'firewall' | 'engine' | 'sqm' | 'latency' | 'forwardLog' | 'accounting'>;
+
+export function evaluate(expect: Expect, r: Evaluated & { forwardCounterPackets: number | null }): Assertion[] {
   const out: Assertion[] = [];
   out.push(...firewallAssertions(expect, r));
   r.traffic.forEach((t, i) => {
@@ -112,7 +115,38 @@ export function evaluate(expect: Expect, r: Pick<ScenarioReport, 'offload' | 'fl
       actual: fwd === null ? 'no forward-chain counter in the ruleset (firewall.forwardCounter: true?)' : `${fwd} / ${ct} = ${frac === null ? 'n/a' : frac.toFixed(5)}`,
     });
   }
+  if (expect.sqm) out.push(sqmAssertion(expect.sqm, r.sqm, r.latency ?? null));
+  if (expect.forwardLog) out.push(forwardLogAssertion(expect.forwardLog, r));
+  if (expect.ctAccounting) {
+    const a = r.accounting;
+    const { minFraction, maxFraction } = expect.ctAccounting;
+    out.push({
+      name: 'ctAccounting',
+      passed: !!a && a.fraction !== null && (minFraction === undefined || a.fraction >= minFraction) && (maxFraction === undefined || a.fraction <= maxFraction),
+      expected: [minFraction !== undefined && `conntrack bytes / iperf3 bytes >= ${minFraction}`, maxFraction !== undefined && `<= ${maxFraction}`].filter(Boolean).join(' and '),
+      actual: a ? `${a.ctBytes} / ${a.iperf3Bytes} = ${a.fraction ?? 'n/a'} (acct ${a.acct ? 'on' : 'off'}, flowtable counter ${a.flowtableCounter ? 'on' : 'off'}; ${a.perFlow.map((f) => `${f.orig} [${f.state}] ${f.ctBytes} B`).join('; ')})` : 'no accounting read',
+    });
+  }
   return out;
+}
+
+function forwardLogAssertion(want: NonNullable<Expect['forwardLog']>, r: Evaluated): Assertion {
+  const { maxLinesWhileOffloaded: maxOff, minLinesPerSecond: minRate } = want;
+  const expected = [
+    maxOff !== undefined && `each data stream logged at most ${maxOff} line(s) once offloaded`,
+    minRate !== undefined && `each data stream logged at least ${minRate} line(s)/s`,
+  ].filter(Boolean).join(' and ');
+  const log = r.forwardLog;
+  if (!log || !Array.isArray(log)) return { name: 'forwardLog', passed: false, expected, actual: log ? log.error : 'no forward-chain log was read' };
+  if (!log.length) return { name: 'forwardLog', passed: false, expected, actual: 'no data stream to judge' };
+  // A stream never offloaded has no "while offloaded" lines to bound: that fails a bound that expects offload.
+  const ok = log.every((f) => (maxOff === undefined || (f.linesWhileOffloaded !== null && f.linesWhileOffloaded <= maxOff)) && (minRate === undefined || f.linesPerSecond >= minRate));
+  return {
+    name: 'forwardLog',
+    passed: ok,
+    expected,
+    actual: log.map((f) => `${f.orig}: ${f.lines} lines, ${f.linesPerSecond}/s, ${f.linesWhileOffloaded === null ? 'never offloaded' : `${f.linesWhileOffloaded} while offloaded`}`).join('; '),
+  };
 }
 
 function describeFirewall(r: Pick<ScenarioReport, 'offload' | 'firewall'>): string {

@@ -38,11 +38,34 @@ export class Lab {
     return lab;
   }
 
-  /** After QEMU holds the taps: give each to its host and address it (one `ip -batch` per namespace). */
-  async wireHosts(): Promise<void> {
-    const { ns, taps } = this.names;
+  /**
+   * After QEMU holds the taps: give each to its host and address it (one `ip -batch` per namespace).
+   * With a bottleneck the WAN tap stays beside QEMU, bridged to a veth into the WAN host, and
+   * each direction leaves through a tbf: the modem's slow uplink and its deep buffer.
+   */
+  async wireHosts(bottleneck?: Bottleneck): Promise<void> {
+    const { ns, taps, modem } = this.names;
     const A = ADDRESSING;
-    await ipBatch(ns.dut, [`link set ${taps.lan} netns ${ns.lan}`, `link set ${taps.wan} netns ${ns.wan}`]);
+    const wanLink = bottleneck ? modem.peer : taps.wan;
+    if (bottleneck) {
+      await ipBatch(ns.dut, [
+        `link set ${taps.lan} netns ${ns.lan}`,
+        `link add ${modem.veth} type veth peer name ${modem.peer}`,
+        `link set ${modem.peer} netns ${ns.wan}`,
+        `link add ${modem.bridge} type bridge`,
+        `link set ${taps.wan} master ${modem.bridge}`,
+        `link set ${modem.veth} master ${modem.bridge}`,
+        `link set ${taps.wan} up`,
+        `link set ${modem.veth} up`,
+        `link set ${modem.bridge} up`,
+      ]);
+      const tbf = tbfArgs(bottleneck);
+      // Towards the DUT (download) on the tap, towards the WAN host (upload) on the veth.
+      await execOk('tc', ['-n', ns.dut, 'qdisc', 'replace', 'dev', taps.wan, 'root', ...tbf]);
+      await execOk('tc', ['-n', ns.dut, 'qdisc', 'replace', 'dev', modem.veth, 'root', ...tbf]);
+    } else {
+      await ipBatch(ns.dut, [`link set ${taps.lan} netns ${ns.lan}`, `link set ${taps.wan} netns ${ns.wan}`]);
+    }
     const host = (side: 'lan' | 'wan', tap: string) => [
       `addr add ${A[side].v4.host}/${A[side].v4.prefix} dev ${tap}`,
       `addr add ${A[side].v6.host}/${A[side].v6.prefix} dev ${tap} nodad`,
@@ -50,7 +73,7 @@ export class Lab {
     ];
     await Promise.all([
       ipBatch(ns.lan, [...host('lan', taps.lan), `route add default via ${A.lan.v4.dut}`, `route add default via ${A.lan.v6.dut}`]),
-      ipBatch(ns.wan, [...host('wan', taps.wan), `route add ${A.lan.v6.net} via ${A.wan.v6.dut}`]),
+      ipBatch(ns.wan, [...host('wan', wanLink), `route add ${A.lan.v6.net} via ${A.wan.v6.dut}`]),
     ]);
   }
 
@@ -73,6 +96,20 @@ async function destroyNames(n: LabNames): Promise<string[]> {
     if (r.exitCode !== 0) problems.push(`${ns}: ${r.stderr.trim()}`);
   }
   return problems;
+}
+
+export interface Bottleneck {
+  bitsPerSecond: number;
+  bufferMs: number;
+}
+
+/** A tbf whose queue holds bufferMs of the rate: a modem's buffer, deep enough to bloat. */
+export function tbfArgs(b: Bottleneck): string[] {
+  const bytesPerSec = b.bitsPerSecond / 8;
+  // The bucket must hold at least a full-size frame and a few ms of the rate, or tbf starves.
+  const burst = Math.max(3028, Math.round(bytesPerSec * 0.004));
+  const limit = Math.max(burst, Math.round((bytesPerSec * b.bufferMs) / 1000));
+  return ['tbf', 'rate', `${b.bitsPerSecond}bit`, 'burst', String(burst), 'limit', String(limit)];
 }
 
 /** Removes labs left by harness processes that no longer exist. */

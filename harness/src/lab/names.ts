@@ -7,6 +7,8 @@ export interface LabNames {
   id: string;
   ns: { dut: string; lan: string; wan: string };
   taps: { lan: string; wan: string };
+  /** With a WAN bottleneck: a bridge in the DUT's namespace joins the WAN tap to a veth whose peer is the WAN host's link. */
+  modem: { bridge: string; veth: string; peer: string };
 }
 
 export function newRunToken(): string {
@@ -20,5 +22,6 @@ export function labNames(runToken: string, index: number): LabNames {
     id,
     ns: { dut: `${PREFIX}-${id}-dut`, lan: `${PREFIX}-${id}-lan`, wan: `${PREFIX}-${id}-wan` },
     taps: { lan: `${PREFIX}${id}l`, wan: `${PREFIX}${id}w` },
+    modem: { bridge: `${PREFIX}${id}r`, veth: `${PREFIX}${id}b`, peer: `${PREFIX}${id}v` },
   };
 }

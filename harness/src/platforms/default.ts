@@ -1,6 +1,8 @@
 import { ADDRESSING } from '../lab/addressing.js';
 import { mustRun, type Shell } from '../targets/types.js';
 import { parseFw4Stderr } from './fw4-output.js';
+import type { Sqm } from '../scenario/schema.js';
+import { sqmTcCommands, type SqmDevices } from './sqm.js';
 import type { ApplyResult, OffloadConfig, Platform } from './types.js';
 
 
@@ -23,7 +25,7 @@ export class DefaultPlatform implements Platform {
     this.devices = engine ? { lan: 'lan0', wan: 'wan0' } : { lan: 'eth0', wan: 'eth1' };
   }
   readonly packageManager = null;
-  readonly bin = { nft: '/usr/sbin/nft', ip: '/usr/sbin/ip', conntrack: '/usr/sbin/conntrack', lsmod: '/sbin/lsmod', dmesg: 'dmesg' };
+  readonly bin = { nft: '/usr/sbin/nft', ip: '/usr/sbin/ip', tc: '/usr/sbin/tc', conntrack: '/usr/sbin/conntrack', lsmod: '/sbin/lsmod', dmesg: 'dmesg' };
 
   async configureNetwork(shell: Shell): Promise<void> {
     const { lan, wan } = ADDRESSING;
@@ -67,6 +69,12 @@ export class DefaultPlatform implements Platform {
     );
   }
 
+  async applySqm(shell: Shell, sqm: Sqm): Promise<SqmDevices> {
+    const { commands, devices } = sqmTcCommands(sqm, this.devices.wan, this.bin.tc, this.bin.ip);
+    await mustRun(shell, commands.join(' && '));
+    return devices;
+  }
+
   async applyOffload(shell: Shell, cfg: OffloadConfig): Promise<ApplyResult> {
     const conf = [
       `flow_offloading=${cfg.mode === 'none' ? 0 : 1}`,
@@ -74,6 +82,8 @@ export class DefaultPlatform implements Platform {
       `lan_devices="${[this.devices.lan, ...(cfg.extraLanDevices ?? [])].join(' ')}"`,
       `wan_devices="${this.devices.wan}"`,
       `forward_counter=${cfg.forwardCounter ? 1 : 0}`,
+      `forward_log=${cfg.forwardLog ? cfg.forwardLog.limitPerSecond : ''}`,
+      `flowtable_counter=${cfg.flowtableCounter === false ? 0 : 1}`,
     ].join('\n');
     await mustRun(shell, `printf '%s\\n' '${conf.split('\n').join("' '")}' > /etc/hil/firewall`);
     // Non-quiet, stderr captured apart from stdout (the agent redirects it): the plain "[!]" form.

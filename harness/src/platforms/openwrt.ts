@@ -4,10 +4,12 @@ import { parseFw4Stderr } from './fw4-output.js';
 import { OFFLOAD_PACKAGE, type PackageManager } from './offload-modules.js';
 import { parseOpenWrtRelease, type OpenWrtRelease } from './openwrt-release.js';
 import { installedVersion, installFilesCommand, listInstalledCommand } from './packages.js';
+import type { Sqm } from '../scenario/schema.js';
+import { SQM_PACKAGE, sqmUciCommands, type SqmDevices } from './sqm.js';
 import type { ApplyResult, OffloadConfig, Platform } from './types.js';
 
 
-const COUNTER_FILE = '/etc/hil-forward-counter.nft';
+const FORWARD_PRE_FILE = '/etc/hil-forward-pre.nft';
 
 /**
  * An OpenWrt image: configured with uci, applied with `fw4 reload` (never quiet, so
@@ -17,7 +19,7 @@ const COUNTER_FILE = '/etc/hil-forward-counter.nft';
 export class OpenWrtPlatform implements Platform {
   readonly name = 'openwrt';
   readonly devices = { lan: 'br-lan', wan: 'eth1' };
-  readonly bin = { nft: '/usr/sbin/nft', ip: '/sbin/ip', conntrack: 'conntrack', lsmod: 'lsmod', dmesg: 'dmesg' };
+  readonly bin = { nft: '/usr/sbin/nft', ip: '/sbin/ip', tc: 'tc', conntrack: 'conntrack', lsmod: 'lsmod', dmesg: 'dmesg' };
 
   private constructor(readonly release: OpenWrtRelease, readonly packageManager: PackageManager | null, readonly offloadPackage: string | null) {}
 
@@ -78,19 +80,42 @@ export class OpenWrtPlatform implements Platform {
     await mustRun(shell, 'sysctl -qw net.netfilter.nf_conntrack_acct=1 || true');
   }
 
+  /** Through sqm-scripts' uci config and init script, as a user would; an image without it is an error naming the package. */
+  async applySqm(shell: Shell, sqm: Sqm): Promise<SqmDevices> {
+    const have = await shell.run('[ -x /etc/init.d/sqm ] && [ -d /usr/lib/sqm ]');
+    if (have.exitCode !== 0) {
+      const install = this.packageManager === 'apk' ? `apk add ${SQM_PACKAGE}` : `opkg install ${SQM_PACKAGE}`;
+      throw new Error(`sqm: this OpenWrt image has no ${SQM_PACKAGE} (/etc/init.d/sqm): install it (${install}) or list its package in dut.packages`);
+    }
+    const { commands, devices } = sqmUciCommands(sqm, this.devices.wan);
+    await mustRun(shell, commands.join(' && '), 60_000);
+    // sqm-scripts exits 0 even when a qdisc failed: the kernel's qdiscs are the proof.
+    for (const dev of [devices.egress, devices.ingress]) {
+      if (dev) await mustRun(shell, `${this.bin.tc} qdisc show dev ${dev} root | grep -qE 'cake|htb'`);
+    }
+    return devices;
+  }
+
   async applyOffload(shell: Shell, cfg: OffloadConfig): Promise<ApplyResult> {
+    if (cfg.flowtableCounter === false) {
+      throw new Error('firewall.flowtableCounter: false: firewall4 always gives its flowtable `counter`; this runs on the default image only');
+    }
     const cmds = [
       `uci set firewall.@defaults[0].flow_offloading='${cfg.mode === 'none' ? 0 : 1}'`,
       `uci set firewall.@defaults[0].flow_offloading_hw='${cfg.mode === 'hw' ? 1 : 0}'`,
       'uci -q delete firewall.hil_counter',
     ];
-    if (cfg.forwardCounter) {
+    const rules = [
+      cfg.forwardLog && `meta l4proto { tcp, udp } ${cfg.forwardLog.limitPerSecond ? `limit rate ${cfg.forwardLog.limitPerSecond}/second ` : ''}log prefix "hil-fwd: " level info`,
+      cfg.forwardCounter && 'meta l4proto { tcp, udp } counter comment "hil: forward-chain counter"',
+    ].filter(Boolean);
+    if (rules.length) {
       // firewall4's nftables include, placed first in the forward chain (before the flow offload rule).
       cmds.push(
-        `echo 'counter comment "hil: forward-chain counter"' > ${COUNTER_FILE}`,
+        `printf '%s\\n' ${rules.map((r) => `'${r}'`).join(' ')} > ${FORWARD_PRE_FILE}`,
         'uci set firewall.hil_counter=include',
         "uci set firewall.hil_counter.type='nftables'",
-        `uci set firewall.hil_counter.path='${COUNTER_FILE}'`,
+        `uci set firewall.hil_counter.path='${FORWARD_PRE_FILE}'`,
         "uci set firewall.hil_counter.position='chain-pre'",
         "uci set firewall.hil_counter.chain='forward'",
       );

@@ -1,12 +1,17 @@
-import type { OffloadMode } from '../scenario/schema.js';
+import type { OffloadMode, Sqm } from '../scenario/schema.js';
 import type { Shell } from '../targets/types.js';
 import type { CommandResult } from '../util/exec.js';
 import type { Fw4Output } from './fw4-output.js';
 import type { PackageManager } from './offload-modules.js';
+import type { SqmDevices } from './sqm.js';
 
 export interface OffloadConfig {
   mode: OffloadMode;
   forwardCounter: boolean;
+  /** A rate-limited `log` rule at the top of the forward chain; 0 is no limit. */
+  forwardLog?: { limitPerSecond: number };
+  /** The flowtable's `counter` flag (firewall4 always sets it). */
+  flowtableCounter?: boolean;
   /** More devices for the LAN zone, hence for the flowtable (netdevsim ports). */
   extraLanDevices?: string[];
 }
@@ -23,6 +28,8 @@ export interface Platform {
   configureNetwork(shell: Shell): Promise<void>;
   /** Writes the offload configuration and applies it non-quietly, stderr captured. */
   applyOffload(shell: Shell, cfg: OffloadConfig): Promise<ApplyResult>;
+  /** Shaping on the WAN device as sqm-scripts sets it up; throws with the package to install where it cannot. */
+  applySqm(shell: Shell, sqm: Sqm): Promise<SqmDevices>;
   /** The DUT's LAN and WAN device names (the flowtable's devices). */
   readonly devices: { lan: string; wan: string };
   /** Full paths: busybox's shell would run its own applets instead of the real tools. */
@@ -30,5 +37,5 @@ export interface Platform {
   systemLog?(shell: Shell): Promise<string>;
   /** null where the DUT has none (the default image). */
   readonly packageManager: PackageManager | null;
-  readonly bin: { nft: string; ip: string; conntrack: string; lsmod: string; dmesg: string };
+  readonly bin: { nft: string; ip: string; tc: string; conntrack: string; lsmod: string; dmesg: string };
 }

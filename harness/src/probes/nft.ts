@@ -89,7 +89,7 @@ export function effectiveOffload(rs: Ruleset, table = 'fw4'): OffloadMode {
 
 /**
  * Flowtable flags from `nft list flowtables` (text): nft 1.0.6's JSON leaves them out, so
- * `flags offload` is only visible here.
+ * `flags offload` (and `counter`, kept as the flag "counter") are only visible here.
  */
 export function parseFlowtableFlags(text: string): Map<string, string[]> {
   const out = new Map<string, string[]>();
@@ -105,6 +105,8 @@ export function parseFlowtableFlags(text: string): Map<string, string[]> {
     }
     const fl = /^\s+flags (.+?);?\s*$/.exec(line);
     if (fl && ft) out.get(ft)!.push(...fl[1]!.split(/[\s,]+/).filter(Boolean));
+    // The `counter` statement is no flag to the kernel's netlink, but listed as one here: it says conntrack sees offloaded bytes.
+    if (ft && /^\s+counter;?\s*$/.test(line)) out.get(ft)!.push('counter');
     if (/^\s{1}\}$/.test(line)) ft = '';
   }
   return out;

@@ -1,4 +1,8 @@
+import type { AccountingReport } from '../expect/accounting.js';
 import type { FlowReport } from '../expect/flows.js';
+import type { FlowLog } from '../expect/forward-log.js';
+import type { SqmReport } from '../expect/sqm.js';
+import type { LatencyReport } from '../traffic/ping.js';
 import type { OffloadMode } from '../scenario/schema.js';
 import type { Accel } from '../targets/types.js';
 
@@ -16,6 +20,8 @@ export interface TimelinePoint {
   tMs: number;
   flows: Record<OffloadMode, number>;
   forwardCounterPackets: number | null;
+  /** Forward-chain log lines so far (firewall.forwardLog), from the kernel log's times. */
+  forwardLogLines?: number;
   flowtableDevices: number;
 }
 
@@ -84,7 +90,21 @@ export interface ScenarioReport {
   /** What the kernel holds after the firewall was applied (never fw4's exit status). */
   firewall?: { loaded: boolean; flowtable: boolean; nftErrors: string[] };
   flows: FlowReport[];
-  traffic: { proto: string; family: string; direction: string; streams: number; bitsPerSecond: number; bytes: number; error: string | null }[];
+  traffic: {
+    proto: string; family: string; direction: string; streams: number; bitsPerSecond: number; bytes: number; error: string | null;
+    /** iperf3's per-second throughput, ms after the traffic phase began (the interval's end). */
+    intervals?: { tMs: number; bitsPerSecond: number }[];
+  }[];
+  /** The lab's WAN bottleneck (lab.bottleneck). */
+  bottleneck?: { bitsPerSecond: number; bufferMs: number };
+  /** The shaper per direction: rates, throughput, and its counters over the traffic. */
+  sqm?: SqmReport;
+  /** The ping probe: idle, under load, and every sample. */
+  latency?: LatencyReport;
+  /** Forward-chain log lines per data stream (firewall.forwardLog), same order as flows. */
+  forwardLog?: (FlowLog & { orig: string })[] | { error: string };
+  /** Conntrack's byte counters against iperf3's. */
+  accounting?: AccountingReport;
   assertions: Assertion[];
   timeline: TimelinePoint[];
   kernelLog: { trouble: string[] };

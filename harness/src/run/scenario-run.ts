@@ -21,6 +21,13 @@ import { bootOpenWrt } from './openwrt-boot.js';
 import { createNetdevsim } from '../platforms/netdevsim.js';
 import { readEngine } from '../probes/engine.js';
 import { preparePlatform } from './platform-step.js';
+import { rateBits } from '../scenario/schema.js';
+import { LatencyProbe } from '../traffic/ping.js';
+import { forwardLogs, markTrafficStart, qdiscDeltas, readQdiscs } from './caveat-probes.js';
+import { sqmDirections } from '../expect/sqm.js';
+import { accounting } from '../expect/accounting.js';
+import type { SqmDevices } from '../platforms/sqm.js';
+import type { QdiscStats } from '../probes/qdisc.js';
 
 export interface ScenarioContext {
   scenario: Scenario;
@@ -95,9 +102,13 @@ export async function runScenario(ctx: ScenarioContext): Promise<ScenarioReport>
     ctx.onStep('boot', `${dut.accel} ${boot.kind} ${(dut.bootMs / 1000).toFixed(1)} s`);
     for (const w of boot.warnings) ctx.onWarning(w);
 
+    let sqmDevices: SqmDevices | undefined;
+    let qdiscsBefore: Map<string, QdiscStats> | undefined;
     const platform: Platform = await step('platform', () => preparePlatform(s, di.kind, dut, report));
+    const bn = s.lab.bottleneck;
+    if (bn) report.bottleneck = { bitsPerSecond: rateBits(bn.rate), bufferMs: bn.bufferMs };
     await step('wire', async () => {
-      await lab.wireHosts();
+      await lab.wireHosts(report.bottleneck);
       await platform.configureNetwork(dut.shell);
     });
 
@@ -108,7 +119,9 @@ export async function runScenario(ctx: ScenarioContext): Promise<ScenarioReport>
         report.netdevsim = await createNetdevsim(dut.shell, s.dut.netdevsim, platform.bin);
         extraLanDevices = report.netdevsim.ports;
       }
-      const applied = await platform.applyOffload(dut.shell, { mode: s.offload, forwardCounter: s.firewall.forwardCounter, extraLanDevices });
+      const applied = await platform.applyOffload(dut.shell, {
+        mode: s.offload, forwardCounter: s.firewall.forwardCounter, forwardLog: s.firewall.forwardLog, flowtableCounter: s.firewall.flowtableCounter, extraLanDevices,
+      });
       report.offload.applyStderr = applied.result.stderr;
       report.offload.applyExitCode = applied.result.exitCode;
       report.offload.warning = applied.output.warning;
@@ -129,9 +142,24 @@ export async function runScenario(ctx: ScenarioContext): Promise<ScenarioReport>
         report.offload.kernelError = refusal.error;
         report.offload.refusals = refusal.byDevice;
       }
+      if (s.sqm) sqmDevices = await platform.applySqm(dut.shell, s.sqm);
     });
 
+    const latencyCfg = s.latency ?? (s.expect.sqm ? { intervalMs: 100, idleMs: 2000, warmupMs: 1500 } : undefined);
+    let probe: LatencyProbe | undefined;
+    if (latencyCfg) {
+      await step('idle', async () => {
+        probe = new LatencyProbe(lab.names, latencyCfg.intervalMs);
+        teardown.push('latency probe', () => probe!.kill());
+        probe.start();
+        await new Promise((res) => setTimeout(res, latencyCfg.idleMs));
+      });
+    }
+    if (sqmDevices) qdiscsBefore = await readQdiscs(dut.shell, platform);
+    if (s.firewall.forwardLog) await markTrafficStart(dut.shell);
+
     const t0 = performance.now();
+    const t0Epoch = Date.now();
     const sampler = new Sampler(dut.shell, platform, t0, s.sampling.intervalMs);
     const runs: TrafficRun[] = await step('traffic', async () => {
       sampler.start();
@@ -141,7 +169,9 @@ export async function runScenario(ctx: ScenarioContext): Promise<ScenarioReport>
         await sampler.stop();
       }
     });
+    const endEpoch = Date.now();
     if (signal.aborted) throw new Error(`interrupted (${String(signal.reason ?? 'signal')}) during traffic`);
+    if (probe && latencyCfg) report.latency = await probe.stop(t0Epoch, endEpoch, latencyCfg.warmupMs);
     if (sampler.errors.length) throw new Error(`sampling failed: ${sampler.errors[0]}`);
 
     await step('collect', async () => {
@@ -152,14 +182,23 @@ export async function runScenario(ctx: ScenarioContext): Promise<ScenarioReport>
         proto: r.spec.proto, family: r.spec.family, direction: r.spec.direction, streams: r.spec.streams,
         bitsPerSecond: Math.round(r.client.bitsPerSecond), bytes: Math.max(r.client.bytesReceived, r.client.bytesSent),
         error: r.client.error ?? null,
+        intervals: r.client.intervals.map((i) => ({ tMs: Math.round(r.startedAtMs + i.endS * 1000), bitsPerSecond: i.bitsPerSecond })),
       }));
+      if (s.sqm && sqmDevices && qdiscsBefore) {
+        const shapers = qdiscDeltas(qdiscsBefore, await readQdiscs(dut.shell, platform));
+        report.sqm = { config: s.sqm, directions: sqmDirections(s.sqm, sqmDevices, report.traffic, shapers) };
+      }
+      const acct = (await dut.shell.run('cat /proc/sys/net/netfilter/nf_conntrack_acct')).stdout.trim() === '1';
+      report.accounting = accounting(report.flows, runs, final.conntrack, acct, final.ruleset.flowtables.some((f) => f.flags.includes('counter')));
       if (platform.systemLog) {
         report.systemLog = join(dir, 'logread.txt');
         await writeFile(report.systemLog, await platform.systemLog(dut.shell));
       }
       if (s.dut.offloadEngine) report.engine = await readEngine(dut.shell, platform.devices.lan, s.expect.engine?.drainedWithinMs);
       const dmesg = await dut.shell.run(platform.bin.dmesg);
-      report.kernelLog.trouble = kernelTrouble(parseDmesg(dmesg.stdout)).map((l) => l.text);
+      const kernelLog = parseDmesg(dmesg.stdout);
+      report.kernelLog.trouble = kernelTrouble(kernelLog).map((l) => l.text);
+      if (s.firewall.forwardLog) report.forwardLog = forwardLogs(report.flows, runs, kernelLog, report.timeline);
       const fwd = final.ruleset.counters.find((c) => c.comment === FORWARD_COUNTER_COMMENT);
       report.assertions = evaluate(s.expect, { ...report, forwardCounterPackets: fwd?.packets ?? null });
       report.assertions.push({

@@ -11,6 +11,28 @@ const bitrate = z
   .union([z.number().int().nonnegative(), z.string().regex(/^\d+(\.\d+)?[KMG]?$/, 'a rate such as 100M, 1G or 0 (unlimited)')])
   .transform(String);
 
+/** Bits per second from "20M", "1.5G", "800K" or a plain number. */
+export function rateBits(rate: string): number {
+  const m = /^(\d+(?:\.\d+)?)([KMG]?)$/.exec(rate);
+  if (!m) throw new Error(`not a rate: ${rate}`);
+  return Math.round(Number(m[1]) * { '': 1, K: 1e3, M: 1e6, G: 1e9 }[m[2] as '' | 'K' | 'M' | 'G']);
+}
+const shapedRate = z.string().regex(/^\d+(\.\d+)?[KMG]$/, 'a rate such as 20M or 800K');
+
+export const SQM_QDISCS = ['cake', 'fq_codel'] as const;
+/** Shaping on the DUT's WAN device, as sqm-scripts sets it up. */
+export const sqmSchema = z
+  .strictObject({
+    /** cake (sqm-scripts' piece_of_cake.qos), or htb with fq_codel leaves (simple.qos) where cake is missing. */
+    qdisc: z.enum(SQM_QDISCS).default('cake'),
+    /** Upload shaping: the WAN device's root qdisc. */
+    egress: shapedRate.optional(),
+    /** Download shaping: WAN ingress redirected to an ifb (ifb4<wan>) that carries the shaper. */
+    ingress: shapedRate.optional(),
+  })
+  .refine((q) => q.egress !== undefined || q.ingress !== undefined, { message: 'sqm needs egress, ingress or both' });
+export type Sqm = z.infer<typeof sqmSchema>;
+
 export const trafficSchema = z.strictObject({
   tool: z.literal('iperf3').default('iperf3'),
   proto: z.enum(PROTOS).default('tcp'),
@@ -20,6 +42,11 @@ export const trafficSchema = z.strictObject({
   streams: z.number().int().min(1).max(128).default(1),
   /** Seconds. */
   duration: z.number().min(1).max(600).default(3),
+  /**
+   * TCP congestion control of both ends (iperf3 -C). cubic, Linux's default, unless asked:
+   * a host running BBR keeps a modem's queue nearly empty and would hide bufferbloat.
+   */
+  congestion: z.enum(['cubic', 'reno', 'bbr']).default('cubic'),
   /** iperf3 -b; UDP defaults to 1M in iperf3 itself, so say it for UDP. */
   bitrate: bitrate.optional(),
 });
@@ -70,6 +97,34 @@ export const expectSchema = z
         maxEntries: z.number().int().min(0).optional(),
         /** After the traffic, the engine's table empties within this time (flows expire and are destroyed). */
         drainedWithinMs: z.number().int().positive().optional(),
+      })
+      .optional(),
+    /** Shaping judged from throughput per direction, latency under load, and the shaper's own counters. */
+    sqm: z
+      .strictObject({
+        state: z.enum(['effective', 'bypassed']),
+        /** effective: each shaped direction's throughput is at most its rate times (1 + this). */
+        rateTolerance: z.number().min(0).max(2).default(0.15),
+        /** effective: median latency under load exceeds the idle median by at most this. */
+        maxLatencyIncreaseMs: z.number().positive().default(30),
+        /** bypassed: throughput at least the rate times this, and the shaper saw under a tenth of the bytes. */
+        bypassFactor: z.number().min(1).default(1.5),
+      })
+      .optional(),
+    /** Forward-chain `log` lines per data stream (firewall.forwardLog), read from the kernel log. */
+    forwardLog: z
+      .strictObject({
+        /** Lines of a stream logged after it was first seen offloaded (its closing FIN/RST is not counted). */
+        maxLinesWhileOffloaded: z.number().int().min(0).optional(),
+        /** Lines per second over each stream's run: logging keeps up with the flow. */
+        minLinesPerSecond: z.number().min(0).optional(),
+      })
+      .optional(),
+    /** Conntrack's per-flow byte counters against the bytes iperf3 moved (net.netfilter.nf_conntrack_acct). */
+    ctAccounting: z
+      .strictObject({
+        minFraction: z.number().min(0).optional(),
+        maxFraction: z.number().min(0).optional(),
       })
       .optional(),
     forwardCounter: z
@@ -132,8 +187,35 @@ export const scenarioSchema = z.strictObject({
     .strictObject({
       /** A counter rule at the top of the forward chain (the "complex logging" caveat made visible). */
       forwardCounter: z.boolean().default(false),
+      /**
+       * A `log` rule at the top of the forward chain for TCP and UDP, rate-limited so the
+       * kernel's ring buffer holds a whole run (0: no limit).
+       */
+      forwardLog: z.strictObject({ limitPerSecond: z.number().int().min(0).max(10_000).default(200) }).optional(),
+      /** The flowtable's `counter` flag (firewall4 sets it): without it, offloaded packets never reach conntrack's counters. */
+      flowtableCounter: z.boolean().default(true),
     })
-    .default({ forwardCounter: false }),
+    .default({ forwardCounter: false, flowtableCounter: true }),
+  sqm: sqmSchema.optional(),
+  lab: z
+    .strictObject({
+      /**
+       * The WAN link as a slower modem with a deep buffer, both directions (tbf on the lab's
+       * side of the link): unshaped traffic builds a real queue there.
+       */
+      bottleneck: z.strictObject({ rate: shapedRate, bufferMs: z.number().int().min(1).max(5000).default(300) }).optional(),
+    })
+    .default({}),
+  /** A latency probe (ping from the LAN host to the WAN host) before and during the traffic; on by default with expect.sqm. */
+  latency: z
+    .strictObject({
+      intervalMs: z.number().int().min(20).max(1000).default(100),
+      /** Probing before the traffic starts: the idle latency. */
+      idleMs: z.number().int().min(200).max(30_000).default(2000),
+      /** Samples in the first part of the traffic are left out of "under load": queues are still filling. */
+      warmupMs: z.number().int().min(0).max(30_000).default(1500),
+    })
+    .optional(),
   traffic: z.array(trafficSchema).min(1),
   sampling: z.strictObject({ intervalMs: z.number().int().min(50).max(10_000).default(300) }).default({ intervalMs: 300 }),
   timeouts: z
@@ -143,6 +225,15 @@ export const scenarioSchema = z.strictObject({
     })
     .default({ bootMs: 60_000, commandMs: 20_000 }),
   expect: expectSchema,
+}).superRefine((s, ctx) => {
+  // Expectations that read something only another block makes: say so at load, not after a run.
+  const needs = (has: unknown, path: string[], what: string) => {
+    if (!has) ctx.addIssue({ code: 'custom', path, message: what });
+  };
+  if (s.expect.sqm) needs(s.sqm, ['expect', 'sqm'], 'expect.sqm needs an sqm block (the shaper to judge)');
+  if (s.expect.forwardLog) needs(s.firewall.forwardLog, ['expect', 'forwardLog'], 'expect.forwardLog needs firewall.forwardLog');
+  if (s.expect.forwardCounter) needs(s.firewall.forwardCounter, ['expect', 'forwardCounter'], 'expect.forwardCounter needs firewall.forwardCounter: true');
+  if (s.expect.engine) needs(s.dut.offloadEngine, ['expect', 'engine'], 'expect.engine needs dut.offloadEngine');
 });
 
 export type ScenarioInput = z.input<typeof scenarioSchema>;

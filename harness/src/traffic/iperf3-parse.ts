@@ -13,6 +13,8 @@ export interface Iperf3Result {
   bytesSent: number;
   bytesReceived: number;
   bitsPerSecond: number;
+  /** iperf3's per-second reports: seconds since its test began. */
+  intervals: { startS: number; endS: number; bitsPerSecond: number }[];
   error?: string;
 }
 
@@ -24,7 +26,7 @@ export function parseIperf3(text: string): Iperf3Result {
   try {
     j = JSON.parse(text) as J;
   } catch {
-    return { protocol: 'tcp', streams: [], bytesSent: 0, bytesReceived: 0, bitsPerSecond: 0, error: `no JSON from iperf3: ${text.trim().slice(0, 200)}` };
+    return { protocol: 'tcp', streams: [], bytesSent: 0, bytesReceived: 0, bitsPerSecond: 0, intervals: [], error: `no JSON from iperf3: ${text.trim().slice(0, 200)}` };
   }
   const protocol = String(j.start?.test_start?.protocol ?? 'TCP').toLowerCase() === 'udp' ? 'udp' : 'tcp';
   const streams: Iperf3Stream[] = (j.start?.connected ?? []).map((c: J) => ({
@@ -40,6 +42,9 @@ export function parseIperf3(text: string): Iperf3Result {
     bytesSent: Number(sent?.bytes ?? 0),
     bytesReceived: Number(recv?.bytes ?? 0),
     bitsPerSecond: Number(recv?.bits_per_second ?? sent?.bits_per_second ?? 0),
+    intervals: (Array.isArray(j.intervals) ? j.intervals : []).flatMap((i: J) =>
+      i.sum ? [{ startS: Number(i.sum.start), endS: Number(i.sum.end), bitsPerSecond: Math.round(Number(i.sum.bits_per_second)) }] : [],
+    ),
     error: typeof j.error === 'string' ? j.error : undefined,
   };
 }

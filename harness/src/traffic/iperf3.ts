@@ -39,6 +39,8 @@ export async function runIperf3(names: LabNames, spec: Traffic, port: number, t0
     const args = ['-c', hostAddr('wan', spec.family), '-p', String(port), '-J', '-t', String(spec.duration), '-P', String(spec.streams)];
     args.push(spec.family === 'ipv6' ? '-6' : '-4');
     if (spec.proto === 'udp') args.push('-u');
+    // iperf3 hands -C to the server too, so a download's sender uses it as well.
+    else args.push('-C', spec.congestion);
     if (spec.bitrate !== undefined) args.push('-b', spec.bitrate);
     if (spec.direction === 'download') args.push('-R');
     const startedAtMs = performance.now() - t0;

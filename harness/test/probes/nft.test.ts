@@ -35,7 +35,7 @@ describe('flowtable flags from the text listing', () => {
     const json = parseNftJson(readFileSync(new URL('../fixtures/nft-j-list-flowtables-offload.json', import.meta.url), 'utf8'));
     expect(json.flowtables[0]!.flags).toEqual([]);
     const flags = parseFlowtableFlags(readFileSync(new URL('../fixtures/nft-list-flowtables-offload.txt', import.meta.url), 'utf8'));
-    expect(flags.get('inet fw4 ft')).toEqual(['offload']);
-    expect(withFlowtableFlags(json, flags).flowtables[0]!.flags).toEqual(['offload']);
+    expect(flags.get('inet fw4 ft')).toEqual(['offload', 'counter']);
+    expect(withFlowtableFlags(json, flags).flowtables[0]!.flags).toEqual(['offload', 'counter']);
   });
 });
