@@ -18,8 +18,17 @@ export function parsePingLine(line: string): PingSample | undefined {
   return undefined;
 }
 
+/**
+ * One sample per request. With -O, ping says "no answer yet" as soon as the next request
+ * goes out, and a late reply still arrives after that: only a request never answered is lost.
+ */
 export function parsePing(text: string): PingSample[] {
-  return text.split('\n').flatMap((l) => parsePingLine(l) ?? []);
+  const bySeq = new Map<number, PingSample>();
+  for (const s of text.split('\n').flatMap((l) => parsePingLine(l) ?? [])) {
+    const seen = bySeq.get(s.seq);
+    if (!seen || (seen.rttMs === null && s.rttMs !== null)) bySeq.set(s.seq, s);
+  }
+  return [...bySeq.values()].sort((a, b) => a.seq - b.seq);
 }
 
 /** Nearest-rank percentile; null for no data. */
