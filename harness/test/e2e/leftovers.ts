@@ -25,5 +25,9 @@ export async function leftovers(snapshotDir?: string): Promise<string[]> {
   const qemu = (await execa('pgrep', ['-af', '^qemu-system'], { reject: false })).stdout.split('\n').filter((l) => l.includes('-name hil-'));
   // Lab hosts' traffic processes (nothing else on a test machine runs iperf3).
   const iperf = (await execa('pgrep', ['-af', '^iperf3'], { reject: false })).stdout.split('\n').filter(Boolean).map((l) => `process ${l}`);
-  return [...ns, ...taps, ...qemu, ...iperf, ...qmp, ...overlays, ...snaps];
+  // The latency probe runs under `ip netns exec` as ping with the lab's WAN host address.
+  const ping = (await execa('pgrep', ['-af', '^ping .*10\\.99\\.0\\.1'], { reject: false })).stdout.split('\n').filter(Boolean).map((l) => `process ${l}`);
+  // Bottleneck bridges and veths live in the lab's namespaces; one in the host's would be a leak.
+  const links = (await execa('ip', ['-o', 'link', 'show'])).stdout.split('\n').filter((l) => /^\d+: hil\w+[rbv][@:]/.test(l));
+  return [...ns, ...taps, ...qemu, ...iperf, ...ping, ...links, ...qmp, ...overlays, ...snaps];
 }

@@ -24,18 +24,18 @@ describe('hil run, end to end', () => {
     const warmOut = tmp();
     const coldOut = tmp();
     const warm = await hil(['run', 'scenarios/', '--out', warmOut], { env });
-    expect(warm.stdout).toMatch(/12 passed, 0 failed, 0 error, 0 skipped/);
+    expect(warm.stdout).toMatch(/21 passed, 0 failed, 0 error, 0 skipped/);
     expect(warm.exitCode).toBe(0);
     const cold = await hil(['run', 'scenarios/', '--out', coldOut, '--cold'], { env });
-    expect(cold.stdout).toMatch(/12 passed, 0 failed, 0 error, 0 skipped/);
+    expect(cold.stdout).toMatch(/21 passed, 0 failed, 0 error, 0 skipped/);
     expect(cold.exitCode).toBe(0);
 
     const warmRep = readReport(warmOut);
     const coldRep = readReport(coldOut);
     // One cold boot per DUT configuration saves its state (module-missing's DUT lacks two
     // modules: a configuration of its own); every other scenario restores. --cold uses none.
-    expect(warmRep.scenarios.map((s) => s.boot!.snapshot.action).sort()).toEqual([...Array(10).fill('restored'), 'saved', 'saved']);
-    expect(warmRep.scenarios.filter((s) => s.boot!.kind === 'snapshot')).toHaveLength(10);
+    expect(warmRep.scenarios.map((s) => s.boot!.snapshot.action).sort()).toEqual([...Array(19).fill('restored'), 'saved', 'saved']);
+    expect(warmRep.scenarios.filter((s) => s.boot!.kind === 'snapshot')).toHaveLength(19);
     expect(readdirSync(snaps).filter((d) => !d.endsWith('.lock'))).toHaveLength(2);
     expect(coldRep.scenarios.every((s) => s.boot!.kind === 'cold' && s.boot!.snapshot.action === 'disabled')).toBe(true);
     const verdicts = (r: RunReport) => Object.fromEntries(r.scenarios.map((s) => [s.name, { status: s.status, effective: s.offload.effective, fallback: s.offload.fallback, flows: s.flows.map((f) => `${f.proto}/${f.family} ${f.state} matched=${f.matched}`).sort() }]));
@@ -60,7 +60,7 @@ describe('hil run, end to end', () => {
         warning: '[!] Hardware flow offloading unavailable, falling back to software offloading',
         kernelError: 'Error: Could not process rule: Operation not supported',
       });
-      const fc = by['logging-caveat']!.assertions.find((a) => a.name === 'forwardCounter')!;
+      const fc = by['logging-sw-offload']!.assertions.find((a) => a.name === 'forwardCounter')!;
       expect(fc.passed).toBe(true);
       // The seed's bug: the whole ruleset rejected, exit status 0, and the report says why and what to install.
       const mm = by['module-missing']!;
@@ -81,12 +81,34 @@ describe('hil run, end to end', () => {
       expect(by['hw-table-full']!.flows.map((f) => f.state).sort()).toContain('sw');
       expect(by['hw-tc-offload-off']!.offload.refusals).toMatchObject({ lan0: 'Error: Could not process rule: Operation not supported' });
       expect(by['hw-flow-expiry']!.engine!.drainedAfterMs).toBeGreaterThan(1000);
+      // SQM: the shapers' own counters saw the traffic (or, with hardware offload, next to none of it).
+      const dirs = (n: string) => by[n]!.sqm!.directions;
+      for (const d of dirs('sqm-sw-offload')) expect(d.shaper!.bytes).toBeGreaterThan(d.trafficBytes * 0.9);
+      for (const d of dirs('sqm-hw-offload')) expect(d.shaper!.bytes).toBeLessThan(d.trafficBytes * 0.1);
+      expect(by['sqm-no-offload']!.latency!.loaded.samples).toBeGreaterThan(30);
+      expect(by['sqm-no-offload']!.traffic.every((t) => t.intervals!.length >= 7)).toBe(true);
+      // Forward-chain logging: lines on the timeline, and per stream.
+      const log = by['logging-no-offload']!.forwardLog as { lines: number }[];
+      expect(log[0]!.lines).toBeGreaterThan(300);
+      expect(by['logging-no-offload']!.timeline.at(-1)!.forwardLogLines).toBeGreaterThan(300);
+      expect(by['ct-accounting-no-counter']!.accounting).toMatchObject({ acct: true, flowtableCounter: false });
       for (const s of rep.scenarios.filter((x) => x.name !== 'module-missing')) expect(s.firewall).toMatchObject({ loaded: true, nftErrors: [] });
     }
     const junit = readFileSync(join(warmOut, 'junit.xml'), 'utf8');
-    expect(junit.match(/<testcase /g)).toHaveLength(12);
+    expect(junit.match(/<testcase /g)).toHaveLength(21);
     expect(await leftovers(snaps)).toEqual([]);
-  }, 400_000);
+  }, 900_000);
+
+  it('SQM set ten times too fast fails "sqm: effective" and says the numbers', async () => {
+    const out = tmp();
+    const body = readFileSync(join(root, 'scenarios/sqm-no-offload.yaml'), 'utf8').replace(/20M/g, '200M').replace('name: sqm-no-offload', 'name: sqm-too-fast');
+    const r = await hil(['run', scenario(tmp(), 'sqm-too-fast', body), '--out', out]);
+    expect(r.exitCode).toBe(1);
+    const a = readReport(out).scenarios[0]!.assertions.find((x) => x.name === 'sqm')!;
+    expect(a.passed).toBe(false);
+    expect(a.actual).toMatch(/^upload [\d.]+ Mbit\/s at rate 200\.0 Mbit\/s; eth1 cake saw \d+ B .*latency idle [\d.]+ ms, under load median [\d.]+ ms/);
+    expect(await leftovers()).toEqual([]);
+  }, 120_000);
 
   it('a failed expectation: exit 1, JUnit says expected and actual', async () => {
     const out = tmp();

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { matchFlows } from '../../src/expect/flows.js';
+import { accounting } from '../../src/expect/accounting.js';
 import { evaluate } from '../../src/expect/evaluate.js';
 import { parseConntrack } from '../../src/probes/conntrack.js';
 import { parseNftJson } from '../../src/probes/nft.js';
@@ -11,7 +12,7 @@ const fx = (n: string) => readFileSync(new URL(`../fixtures/${n}`, import.meta.u
 const rs = parseNftJson(fx('nft-ruleset-sw.json'));
 const run = (file: string, proto: 'tcp' | 'udp', family: 'ipv4' | 'ipv6'): TrafficRun => {
   const client = parseIperf3(fx(file));
-  return { spec: { tool: 'iperf3', proto, family, direction: 'upload', streams: 1, duration: 4 }, port: 0, client, server: client, startedAtMs: 0, endedAtMs: 5000 };
+  return { spec: { tool: 'iperf3', proto, family, direction: 'upload', congestion: 'cubic', streams: 1, duration: 4 }, port: 0, client, server: client, startedAtMs: 0, endedAtMs: 5000 };
 };
 
 describe('matching iperf3 streams to conntrack', () => {
@@ -50,5 +51,18 @@ describe('matching iperf3 streams to conntrack', () => {
     expect(byName['flows.state']!.actual).toMatch(/192\.168\.1\.2:\d+ -> 10\.99\.0\.1:5201: sw/);
     expect(byName['forwardCounter']!.passed).toBe(true);
     expect(byName['traffic[0] ran']!.passed).toBe(true);
+  });
+
+  it('conntrack accounting: the entries after the traffic against what iperf3 sent', () => {
+    const flows = matchFlows(runs, [offloaded]);
+    const after = parseConntrack(fx('proc-nf_conntrack-slowpath.txt'));
+    const a = accounting(flows, runs, after, true, true);
+    expect(a.iperf3Bytes).toBe(runs.reduce((s, r) => s + r.client.bytesSent, 0));
+    // A stream gone from the later listing keeps its last counters seen during the run.
+    expect(a.perFlow.map((f) => f.ctBytes)).toEqual(flows.map((f, i) => {
+      const e = after.find((c) => c.proto === f.proto && c.orig.sport === f.orig.sport && c.orig.dst === f.orig.dst);
+      return e ? (e.bytes.orig ?? 0) + (e.bytes.reply ?? 0) : flows[i]!.bytes;
+    }));
+    expect(a.fraction).toBe(Math.round((a.ctBytes / a.iperf3Bytes) * 1000) / 1000);
   });
 });

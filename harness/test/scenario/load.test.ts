@@ -64,8 +64,17 @@ describe('scenario files', () => {
     expect(text).toMatch(/duplicate scenario name "same"/);
   });
 
+  it('an expectation without the block it reads is an error at its line', () => {
+    const text = 'offload: sw\ntraffic:\n  - proto: tcp\nexpect:\n  sqm:\n    state: effective\n  forwardLog:\n    maxLinesWhileOffloaded: 0\n';
+    const err = (() => { try { parseScenario(text, 'x.yaml'); } catch (e) { return e as ScenarioError; } })();
+    expect(err!.issues.map(formatIssue)).toEqual([
+      'x.yaml:6:5: expect.sqm: expect.sqm needs an sqm block (the shaper to judge)',
+      'x.yaml:8:5: expect.forwardLog: expect.forwardLog needs firewall.forwardLog',
+    ]);
+  });
+
   it('the shipped scenarios are valid', async () => {
     const s = await loadScenarios([new URL('../../../scenarios', import.meta.url).pathname]);
-    expect(s.map((x) => x.name)).toEqual(['hw-fallback', 'hw-flow-expiry', 'hw-offload', 'hw-table-full', 'hw-tc-offload-off', 'ipv6-offload', 'logging-caveat', 'module-missing', 'netdevsim-fallback', 'no-offload', 'sw-offload', 'udp-offload']);
+    expect(s.map((x) => x.name)).toEqual(['ct-accounting', 'ct-accounting-hw', 'ct-accounting-no-counter', 'hw-fallback', 'hw-flow-expiry', 'hw-offload', 'hw-table-full', 'hw-tc-offload-off', 'ipv6-offload', 'logging-hw-offload', 'logging-no-offload', 'logging-sw-offload', 'module-missing', 'netdevsim-fallback', 'no-offload', 'sqm-hw-offload', 'sqm-ingress-sw-offload', 'sqm-no-offload', 'sqm-sw-offload', 'sw-offload', 'udp-offload']);
   });
 });
