@@ -7,12 +7,12 @@ cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
 say() { printf 'setup: %s\n' "$*" >&2; }
 
-# qemu/iperf3/iproute2 run the labs; the rest is what images/default/build.sh copies
+# qemu/iperf3/iproute2/iputils-ping (latency probe) run the labs; the rest is what images/default/build.sh copies
 # into the image (or needs to build it: apt for the kernel .deb, xz-utils for vmlinux).
 # OpenWrt images: ovmf (x86-64 EFI), qemu-system-arm + qemu-efi-aarch64 (armsr armv8),
 # gzip (.img.gz with trailing metadata), qemu-utils (qcow2 overlays). make, gcc, binutils:
 # out-of-tree modules for the default image (images/default/extra-modules.sh adds the headers).
-PACKAGES=(qemu-system-x86 qemu-utils iperf3 iproute2 nftables conntrack busybox-static ethtool kmod xz-utils procps
+PACKAGES=(qemu-system-x86 qemu-utils iperf3 iproute2 iputils-ping nftables conntrack busybox-static ethtool kmod xz-utils procps
   ovmf qemu-system-arm qemu-efi-aarch64 gzip
   make gcc binutils)
 
