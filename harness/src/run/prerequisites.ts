@@ -5,6 +5,8 @@ const NEEDED: { bin: string; args: string[]; pkg: string }[] = [
   { bin: 'qemu-system-x86_64', args: ['--version'], pkg: 'qemu-system-x86' },
   { bin: 'iperf3', args: ['--version'], pkg: 'iperf3' },
   { bin: 'ip', args: ['-V'], pkg: 'iproute2' },
+  // The latency probe needs iputils' -D/-O, which busybox ping lacks.
+  { bin: 'ping', args: ['-V'], pkg: 'iputils-ping' },
 ];
 
 /** One line per missing tool, naming the command that installs it. */
