@@ -3,20 +3,25 @@ import { join, resolve } from 'node:path';
 import { cacheCmd } from './cache.js';
 import { parseImageRef } from '../images/image-ref.js';
 import { consoleReporter } from '../report/console.js';
+import { githubReporter } from '../report/github.js';
 import { jsonReporter } from '../report/json.js';
 import { junitReporter } from '../report/junit.js';
 import { loadScenarios, ScenarioError } from '../scenario/load.js';
 import { run } from '../run/run.js';
+import { parseShard, selectShard } from '../run/shard.js';
 import { UserError } from '../util/errors.js';
 import { repoRoot } from '../util/paths.js';
 
 const USAGE = `usage:
-  hil run [--out DIR] [--jobs N] [--cold] [--image REF] SCENARIO_OR_FOLDER...
+  hil run [--out DIR] [--jobs N] [--cold] [--image REF] [--shard I/N] [--retries N] SCENARIO_OR_FOLDER...
                         run scenarios (on the default image unless --image or the scenario's
                         target.image names another: a path, URL#sha256=HEX, or
                         kernel=REF,rootfs=REF); on the default image the first scenario per DUT
                         configuration saves the booted VM, later ones restore it
                         (--cold: boot every scenario, use and save no snapshot)
+                        --shard I/N: only the I-th of N slices (by name, round-robin), for CI jobs
+                        --retries N: rerun a failed scenario up to N times; a later pass is
+                        reported FLAKY (exit 0), a scenario failing every attempt fails
   hil validate SCENARIO_OR_FOLDER...   check scenario files, run nothing
   hil cache ls                         saved VM states: key, size, age
   hil cache prune [--all | KEY...]     delete snapshots (no argument: down to HIL_SNAPSHOT_CACHE_MB)
@@ -60,7 +65,10 @@ async function validateCmd(args: string[]): Promise<number> {
 async function runCmd(args: string[]): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args, allowPositionals: true, options: { out: { type: 'string' }, jobs: { type: 'string' }, cold: { type: 'boolean' }, image: { type: 'string' } } });
+    parsed = parseArgs({ args, allowPositionals: true, options: {
+      out: { type: 'string' }, jobs: { type: 'string' }, cold: { type: 'boolean' }, image: { type: 'string' },
+      shard: { type: 'string' }, retries: { type: 'string' },
+    } });
   } catch (e) {
     throw new UserError(`${(e as Error).message}\n${USAGE}`);
   }
@@ -68,7 +76,12 @@ async function runCmd(args: string[]): Promise<number> {
   if (!positionals.length) throw new UserError(`run needs scenario files or folders\n${USAGE}`);
   const jobs = values.jobs === undefined ? undefined : Number(values.jobs);
   if (jobs !== undefined && !(Number.isInteger(jobs) && jobs >= 1)) throw new UserError(`--jobs must be a positive integer, not "${values.jobs}"`);
-  const scenarios = await loadScenarios(positionals);
+  const retries = values.retries === undefined ? 0 : Number(values.retries);
+  if (!(Number.isInteger(retries) && retries >= 0)) throw new UserError(`--retries must be a non-negative integer, not "${values.retries}"`);
+  const shard = values.shard === undefined ? undefined : parseShard(values.shard);
+  const all = await loadScenarios(positionals);
+  const scenarios = shard ? selectShard(all, shard) : all;
+  if (shard) process.stderr.write(`hil: shard ${shard.index}/${shard.count}: ${scenarios.length} of ${all.length} scenario(s)${scenarios.length ? `: ${scenarios.map((x) => x.name).join(', ')}` : ''}\n`);
   const id = runId();
   const outDir = resolve(values.out ?? join(repoRoot, 'reports', id));
 
@@ -84,8 +97,8 @@ async function runCmd(args: string[]): Promise<number> {
   process.on('SIGTERM', onSignal);
   try {
     const report = await run({
-      scenarios, outDir, runId: id, jobs, cold: values.cold, image: values.image === undefined ? undefined : parseImageRef(values.image, process.cwd()), signal: ac.signal,
-      reporters: [consoleReporter(), jsonReporter(outDir), junitReporter(outDir)],
+      scenarios, outDir, runId: id, jobs, cold: values.cold, retries, shard: shard && { ...shard, of: all.length }, image: values.image === undefined ? undefined : parseImageRef(values.image, process.cwd()), signal: ac.signal,
+      reporters: [consoleReporter(), jsonReporter(outDir), junitReporter(outDir), githubReporter()],
     });
     if (signalled) return signalled === 'SIGINT' ? 130 : 143;
     return report.scenarios.every((s) => s.status === 'passed' || s.status === 'skipped') ? 0 : 1;

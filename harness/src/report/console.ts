@@ -1,6 +1,10 @@
 import type { Reporter } from '../run/events.js';
 import type { RunReport, ScenarioReport } from './types.js';
 
+const label = (r: ScenarioReport) =>
+  r.flaky ? `PASSED, FLAKY (failed ${r.attempts!.length - 1} of ${r.attempts!.length} attempts)`
+    : `${r.status.toUpperCase()}${r.attempts ? ` (all ${r.attempts.length} attempts)` : ''}`;
+
 /** Plain progress lines on stderr, a short summary on stdout. */
 export function consoleReporter(out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Reporter {
   const started = new Map<string, number>();
@@ -17,20 +21,22 @@ export function consoleReporter(out: NodeJS.WritableStream = process.stdout, err
       err.write(`  ${s.name} warning: ${text}\n`);
     },
     onScenarioEnd: (r: ScenarioReport) => {
-      err.write(`  ${r.name}: ${r.status.toUpperCase()}${r.reason ? ` (${r.reason})` : ''}\n`);
+      err.write(`  ${r.name}: ${label(r)}${r.reason ? ` (${r.reason})` : ''}\n`);
     },
     onRunEnd: (r: RunReport) => {
       const lines = ['', `offload-hil ${r.runId}`];
       for (const s of r.scenarios) {
-        lines.push(`${s.status.toUpperCase().padEnd(7)} ${s.name.padEnd(20)} ${(s.durationMs / 1000).toFixed(1).padStart(5)} s  ${s.accel ?? ''}  ${s.boot ? `${s.boot.kind.padEnd(8)} ${(s.boot.ms / 1000).toFixed(2)} s` : ''}  offload ${s.offload.requested} -> ${s.offload.effective ?? '-'}${s.offload.fallback ? ' (fallback warned)' : ''}`);
+        lines.push(`${(s.flaky ? 'FLAKY' : s.status.toUpperCase()).padEnd(7)} ${s.name.padEnd(20)} ${(s.durationMs / 1000).toFixed(1).padStart(5)} s  ${s.accel ?? ''}  ${s.boot ? `${s.boot.kind.padEnd(8)} ${(s.boot.ms / 1000).toFixed(2)} s` : ''}  offload ${s.offload.requested} -> ${s.offload.effective ?? '-'}${s.offload.fallback ? ' (fallback warned)' : ''}`);
         if (s.reason) lines.push(`        ${s.reason}`);
+        for (const a of (s.attempts ?? []).slice(0, -1)) lines.push(`        attempt ${a.attempt}: ${a.status.toUpperCase()}${a.reason ? ` (${a.reason})` : ''}${a.transcript ? `, transcript ${a.transcript}` : ''}`);
         if (s.firewall && !s.firewall.loaded) lines.push(`        no firewall: fw4's table is not in the kernel (fw4 exited ${s.offload.applyExitCode ?? '?'})`);
         const m = s.offload.missing;
         if (m) lines.push(`        missing offload modules: ${m.modules.join(', ')} (package ${m.package}: ${m.install})`);
         for (const a of s.assertions.filter((a) => !a.passed)) lines.push(`        ${a.name}: expected ${a.expected}; actual ${a.actual}`);
       }
       const n = (st: string) => r.scenarios.filter((s) => s.status === st).length;
-      lines.push('', `${n('passed')} passed, ${n('failed')} failed, ${n('error')} error, ${n('skipped')} skipped in ${(r.durationMs / 1000).toFixed(1)} s`, '');
+      const flaky = r.scenarios.filter((s) => s.flaky).length;
+      lines.push('', `${n('passed')} passed${flaky ? ` (${flaky} FLAKY: passed only on a retry)` : ''}, ${n('failed')} failed, ${n('error')} error, ${n('skipped')} skipped in ${(r.durationMs / 1000).toFixed(1)} s`, '');
       out.write(lines.join('\n'));
     },
   };

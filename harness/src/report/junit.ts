@@ -18,9 +18,17 @@ function testcase(s: ScenarioReport): string {
     body = `<failure message="${esc(failures.map((a) => a.name).join(', '))} not met" type="expectation">${esc(text)}</failure>`;
   } else if (s.status === 'error') body = `<error message="${esc(s.reason ?? 'error')}" type="lab"/>`;
   else if (s.status === 'skipped') body = `<skipped message="${esc(s.reason ?? '')}"/>`;
+  // Surefire's rerun elements, which JUnit readers (Jenkins, GitHub junit actions) show as flaky.
+  const earlier = (s.attempts ?? []).slice(0, -1).map((a) => {
+    const tag = s.status === 'passed' ? (a.status === 'error' ? 'flakyError' : 'flakyFailure') : (a.status === 'error' ? 'rerunError' : 'rerunFailure');
+    return `<${tag} message="${esc(`attempt ${a.attempt}: ${a.reason ?? a.status}`)}" type="${a.status}"/>`;
+  }).join('');
+  const props = s.attempts ? `<properties><property name="flaky" value="${Boolean(s.flaky)}"/><property name="attempts" value="${s.attempts.length}"/></properties>` : '';
+  body = props + body + earlier;
   const out = [
     `accel: ${s.accel ?? '-'}${s.boot ? `, boot ${s.boot.kind} ${s.boot.ms} ms` : ''}`,
     `offload: requested ${s.offload.requested}, effective ${s.offload.effective ?? '-'}${s.offload.warning ? `, warning ${JSON.stringify(s.offload.warning)}` : ''}`,
+    ...(s.attempts ?? []).slice(0, -1).map((a) => `attempt ${a.attempt}: ${a.status}${a.reason ? ` (${a.reason})` : ''}${a.transcript ? `, transcript ${a.transcript}` : ''}`),
     ...s.assertions.map((a) => `${a.passed ? 'ok  ' : 'FAIL'} ${a.name}: expected ${a.expected}; actual ${a.actual}`),
     s.transcript ? `console transcript: ${s.transcript}` : '',
   ].filter(Boolean).join('\n');

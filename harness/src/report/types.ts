@@ -25,6 +25,15 @@ export interface TimelinePoint {
   flowtableDevices: number;
 }
 
+/** One run of a scenario under `--retries`. */
+export interface Attempt {
+  attempt: number;
+  status: Status;
+  durationMs: number;
+  reason?: string;
+  transcript: string | null;
+}
+
 export interface StepTiming {
   name: string;
   durationMs: number;
@@ -110,6 +119,10 @@ export interface ScenarioReport {
   kernelLog: { trouble: string[] };
   steps: StepTiming[];
   transcript: string | null;
+  /** With --retries, when the first attempt failed: every attempt, the last one being this report. */
+  attempts?: Attempt[];
+  /** Passed only after failing: counted apart in every reporter. */
+  flaky?: boolean;
 }
 
 export interface RunReport {
@@ -118,5 +131,8 @@ export interface RunReport {
   startedAt: string;
   durationMs: number;
   host: { node: string; jobs: number };
+  /** With --shard: which slice of the scenario set this run took. */
+  shard?: { index: number; count: number; of: number };
+  retries?: number;
   scenarios: ScenarioReport[];
 }

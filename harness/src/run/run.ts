@@ -14,6 +14,7 @@ import { prepareImages } from './dut-image.js';
 import type { ImageRef } from '../images/image-ref.js';
 import { SnapshotStore } from '../snapshots/store.js';
 import { emptyReport, runScenario } from './scenario-run.js';
+import { withRetries } from './retry.js';
 
 export interface RunOptions {
   scenarios: Scenario[];
@@ -24,6 +25,10 @@ export interface RunOptions {
   image?: ImageRef;
   /** Boot every scenario cold: no snapshot is used or saved. */
   cold?: boolean;
+  /** Rerun a failed or errored scenario up to this many times; a later pass is marked flaky. */
+  retries?: number;
+  /** Recorded in the report: the scenarios given are already this shard's. */
+  shard?: { index: number; count: number; of: number };
   reporters: Reporter[];
   signal: AbortSignal;
 }
@@ -58,18 +63,18 @@ export async function run(o: RunOptions): Promise<RunReport> {
         ? { ...emptyReport(s), status: 'skipped', reason: `interrupted (${String(o.signal.reason)}) before start` }
         : di.kind === 'error'
           ? { ...emptyReport(s), reason: di.reason }
-          : await runScenario({
+          : await withRetries(() => runScenario({
             scenario: s, index: i, runToken: token, outDir: o.outDir, dutImage: di, accel, booter,
             signal: o.signal, onStep: (step, detail) => reporters.emit('onStep', s, step, detail),
             onWarning: (text) => reporters.emit('onWarning', s, text),
-          });
+          }), o.retries ?? 0, o.signal, (text) => reporters.emit('onWarning', s, text));
       await reporters.emit('onScenarioEnd', results[i]!);
     }
   };
   await Promise.all(Array.from({ length: Math.min(jobs, o.scenarios.length) }, worker));
   const report: RunReport = {
     version: 1, runId: o.runId, startedAt: new Date(started).toISOString(), durationMs: Date.now() - started,
-    host: { node: process.version, jobs }, scenarios: results,
+    host: { node: process.version, jobs }, ...(o.shard && { shard: o.shard }), ...(o.retries && { retries: o.retries }), scenarios: results,
   };
   await reporters.emit('onRunEnd', report);
   return report;

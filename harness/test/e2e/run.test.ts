@@ -110,13 +110,23 @@ describe('hil run, end to end', () => {
     expect(await leftovers()).toEqual([]);
   }, 120_000);
 
-  it('a failed expectation: exit 1, JUnit says expected and actual', async () => {
+  it('a failed expectation: exit 1, JUnit says expected and actual; --retries reruns it and keeps each attempt', async () => {
     const out = tmp();
     const f = scenario(tmp(), 'wrong', 'offload: sw\ntraffic:\n  - { proto: tcp, duration: 2 }\nexpect:\n  flows: { state: none }\n');
-    const r = await hil(['run', f, '--out', out]);
+    const summary = join(tmp(), 'summary.md');
+    const r = await hil(['run', f, '--out', out, '--retries', '1'], { env: { GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: summary } });
     expect(r.exitCode).toBe(1);
+    // GitHub: an annotation at the expectation's line (5: `flows: { state: none }`), and the job summary.
+    expect(r.stdout).toMatch(new RegExp(`^::error file=${f.replace(/[.]/g, '\\.')},line=5,title=wrong%3A flows\\.state::expected all data streams`, 'm'));
+    expect(readFileSync(summary, 'utf8')).toMatch(/\| wrong \| ❌ failed \| sw → sw \| sw \|/);
     const s = readReport(out).scenarios[0]!;
     expect(s.status).toBe('failed');
+    expect(s.flaky).toBe(false);
+    expect(s.attempts!.map((a) => a.status)).toEqual(['failed', 'failed']);
+    expect(s.attempts![0]!.transcript).toBe(join(out, 'wrong.attempt-1', 'console.log'));
+    expect(existsSync(s.attempts![0]!.transcript!)).toBe(true);
+    expect(existsSync(s.transcript!)).toBe(true);
+    expect(readFileSync(join(out, 'junit.xml'), 'utf8')).toMatch(/<rerunFailure message="attempt 1: flows.state: expected/);
     expect(readFileSync(join(out, 'junit.xml'), 'utf8')).toMatch(/<failure message="flows.state not met"[^>]*>flows.state: expected all data streams \(at least 1\) last seen in state none; actual tcp 192\.168\.1\.2:\d+ -&gt; 10\.99\.0\.1:5201: sw/);
     expect(await leftovers()).toEqual([]);
   }, 120_000);
@@ -170,6 +180,16 @@ describe('hil run, end to end', () => {
     expect(r.stderr).toMatch(/bad\.yaml:1:10: offload: /);
     expect(r.stderr).toMatch(/bad\.yaml:3:19: traffic\[0\]\.colour: unknown key "colour"/);
     expect(r.stderr).toMatch(/bad\.yaml:4:9: expect: /);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('bad --shard and --retries: exit 2, one line each, nothing started', async () => {
+    const out = join(tmp(), 'never');
+    for (const [flag, value, text] of [['--shard', '3/2', /--shard must be I\/N/], ['--retries', 'x', /--retries must be a non-negative integer/]] as const) {
+      const r = await hil(['run', 'scenarios/', '--out', out, flag, value]);
+      expect(r.exitCode).toBe(2);
+      expect(r.stderr).toMatch(text);
+    }
     expect(existsSync(out)).toBe(false);
   });
 });
