@@ -1,5 +1,5 @@
 import { appendFile } from 'node:fs/promises';
-import { relative } from 'node:path';
+import { relative, resolve } from 'node:path';
 import type { Reporter } from '../run/events.js';
 import { assertionLines } from './source-lines.js';
 import type { RunReport, ScenarioReport } from './types.js';
@@ -17,7 +17,7 @@ export async function annotations(r: RunReport, cwd = process.cwd()): Promise<st
     const rel = relative(cwd, s.file);
     const file = rel.startsWith('..') ? s.file : rel;
     const failed = s.assertions.filter((a) => !a.passed);
-    const lines = await assertionLines(s.file, failed.map((a) => a.name));
+    const lines = await assertionLines(resolve(cwd, s.file), failed.map((a) => a.name));
     const cmd = (kind: 'error' | 'warning', line: number, title: string, text: string) =>
       `::${kind} file=${prop(file)},line=${line},title=${prop(title)}::${data(text)}`;
     if (s.status === 'failed') {
