@@ -7,6 +7,7 @@ import { githubReporter } from '../report/github.js';
 import { jsonReporter } from '../report/json.js';
 import { junitReporter } from '../report/junit.js';
 import { loadScenarios, ScenarioError } from '../scenario/load.js';
+import { scenarioJsonSchema } from '../scenario/json-schema.js';
 import { run } from '../run/run.js';
 import { parseShard, selectShard } from '../run/shard.js';
 import { UserError } from '../util/errors.js';
@@ -23,6 +24,7 @@ const USAGE = `usage:
                         --retries N: rerun a failed scenario up to N times; a later pass is
                         reported FLAKY (exit 0), a scenario failing every attempt fails
   hil validate SCENARIO_OR_FOLDER...   check scenario files, run nothing
+  hil schema                           print the scenario files' JSON Schema (scenarios/scenario.schema.json)
   hil cache ls                         saved VM states: key, size, age
   hil cache prune [--all | KEY...]     delete snapshots (no argument: down to HIL_SNAPSHOT_CACHE_MB)
 exit codes: 0 all passed, 1 a scenario failed or errored, 2 usage or scenario file errors,
@@ -38,6 +40,10 @@ export async function main(argv: string[]): Promise<number> {
   try {
     if (cmd === 'run') return await runCmd(rest);
     if (cmd === 'validate') return await validateCmd(rest);
+    if (cmd === 'schema') {
+      process.stdout.write(`${JSON.stringify(scenarioJsonSchema(), null, 2)}\n`);
+      return 0;
+    }
     if (cmd === 'cache') return await cacheCmd(rest);
     process.stderr.write(`${cmd && cmd !== '--help' && cmd !== '-h' ? `hil: unknown command "${cmd}"\n` : ''}${USAGE}\n`);
     return cmd === '--help' || cmd === '-h' ? 0 : 2;
