@@ -12,7 +12,8 @@ say() { printf 'setup: %s\n' "$*" >&2; }
 # OpenWrt images: ovmf (x86-64 EFI), qemu-system-arm + qemu-efi-aarch64 (armsr armv8),
 # gzip (.img.gz with trailing metadata), qemu-utils (qcow2 overlays). make, gcc, binutils:
 # out-of-tree modules for the default image (images/default/extra-modules.sh adds the headers).
-PACKAGES=(qemu-system-x86 qemu-utils iperf3 iproute2 iputils-ping nftables conntrack busybox-static ethtool kmod xz-utils procps
+# chromium: the HTML report is tested in a real headless browser (playwright-core drives it).
+PACKAGES=(qemu-system-x86 qemu-utils iperf3 iproute2 iputils-ping chromium nftables conntrack busybox-static ethtool kmod xz-utils procps
   ovmf qemu-system-arm qemu-efi-aarch64 gzip
   make gcc binutils)
 

@@ -5,6 +5,7 @@ import { doctorCmd } from './doctor.js';
 import { parseImageRef } from '../images/image-ref.js';
 import { consoleReporter } from '../report/console.js';
 import { githubReporter } from '../report/github.js';
+import { htmlReporter } from '../report/html.js';
 import { jsonReporter } from '../report/json.js';
 import { junitReporter } from '../report/junit.js';
 import { loadScenarios, ScenarioError } from '../scenario/load.js';
@@ -108,7 +109,7 @@ async function runCmd(args: string[]): Promise<number> {
   try {
     const report = await run({
       scenarios, outDir, runId: id, jobs, cold: values.cold, retries, shard: shard && { ...shard, of: all.length }, image: values.image === undefined ? undefined : parseImageRef(values.image, process.cwd()), signal: ac.signal,
-      reporters: [consoleReporter(), jsonReporter(outDir), junitReporter(outDir), githubReporter()],
+      reporters: [consoleReporter(), jsonReporter(outDir), junitReporter(outDir), htmlReporter(outDir), githubReporter()],
     });
     if (signalled) return signalled === 'SIGINT' ? 130 : 143;
     return report.scenarios.every((s) => s.status === 'passed' || s.status === 'skipped') ? 0 : 1;

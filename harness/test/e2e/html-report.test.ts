@@ -1,0 +1,61 @@
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { chromium } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { leftovers } from './leftovers.js';
+
+// A real run's report.html (one scenario with SQM and a latency probe, one failing on purpose),
+// opened from disk in Debian's chromium, as a user would open it.
+const root = new URL('../../../', import.meta.url).pathname;
+const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+describe('HTML report', () => {
+  it('opens offline without errors, plots carry data, the failure is open, the transcript search filters', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'hil-e2e-html-'));
+    const run = await execa('node', [join(root, 'harness/bin/hil.js'), 'run', 'scenarios/sqm-sw-offload.yaml', 'harness/test/fixtures/failing-scenario.yaml', '--out', out], { reject: false, cwd: root });
+    expect(run.exitCode, run.stderr).toBe(1);
+    expect(readFileSync(join(out, 'report.html'), 'utf8')).not.toMatch(/<script src=|<link [^>]*href="http/);
+
+    const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1300, height: 1600 } });
+      const errors: string[] = [];
+      const requests: string[] = [];
+      page.on('pageerror', (e) => errors.push(String(e)));
+      page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+      page.on('request', (r) => !r.url().startsWith('file://') && !r.url().startsWith('data:') && requests.push(r.url()));
+      await page.goto(`file://${join(out, 'report.html')}`);
+      await page.waitForSelector('body[data-ready=true]', { timeout: 15_000 });
+      expect(errors).toEqual([]);
+      expect(requests).toEqual([]);
+
+      const plots = await page.evaluate(() => (window as unknown as { hilPlots: { scenario: string; title: string; points: number; drawn: number }[] }).hilPlots);
+      const has = (scenario: string, title: string) => plots.find((p) => p.scenario === scenario && p.title.startsWith(title));
+      for (const t of ['Throughput', 'Latency', 'Flows per offload state']) expect(has('sqm-sw-offload', t)?.drawn, t).toBeGreaterThan(3);
+      expect(has('failing-scenario', 'Flows per offload state')?.drawn).toBeGreaterThan(1);
+      expect(await page.locator('canvas').count()).toBe(plots.length);
+
+      const failing = page.locator('#s-failing-scenario');
+      expect(await failing.getAttribute('open')).not.toBeNull();
+      expect(await page.locator('#s-sqm-sw-offload').getAttribute('open')).toBeNull();
+      await expect.poll(() => failing.locator('table.assertions').innerText()).toMatch(/✘\s+flows\.state\s+all data streams \(at least 1\) last seen in state none/);
+
+      const search = failing.locator('input.search');
+      await search.fill('qemu-system-x86_64');
+      const count = await failing.locator('.count').innerText();
+      const [hits, total] = /(\d+) of (\d+) lines/.exec(count)!.slice(1).map(Number);
+      expect(hits).toBeGreaterThanOrEqual(1);
+      expect(hits).toBeLessThan(total!);
+      expect(await failing.locator('pre.transcript mark').first().innerText()).toBe('qemu-system-x86_64');
+
+      await page.locator('#s-sqm-sw-offload > summary').click();
+      mkdirSync(join(root, 'reports'), { recursive: true });
+      await page.screenshot({ path: join(root, 'reports', 'e2e-html-report.png'), fullPage: true });
+    } finally {
+      await browser.close();
+    }
+    expect(await leftovers()).toEqual([]);
+  }, 180_000);
+});
