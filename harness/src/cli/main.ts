@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { join, resolve } from 'node:path';
 import { cacheCmd } from './cache.js';
 import { doctorCmd } from './doctor.js';
+import { reportCmd } from './report.js';
 import { parseImageRef } from '../images/image-ref.js';
 import { consoleReporter } from '../report/console.js';
 import { githubReporter } from '../report/github.js';
@@ -26,6 +27,8 @@ const USAGE = `usage:
                         --retries N: rerun a failed scenario up to N times; a later pass is
                         reported FLAKY (exit 0), a scenario failing every attempt fails
   hil validate SCENARIO_OR_FOLDER...   check scenario files, run nothing
+  hil report merge --out DIR REPORT...  one report.json, junit.xml and report.html from sharded runs'
+                                       report.json files (or their folders); exit 1 if any failed
   hil doctor                           check this host (root, qemu, KVM, iperf3, namespaces, docker,
                                        the default image); one fix per problem
   hil schema                           print the scenario files' JSON Schema (scenarios/scenario.schema.json)
@@ -45,6 +48,7 @@ export async function main(argv: string[]): Promise<number> {
     if (cmd === 'run') return await runCmd(rest);
     if (cmd === 'validate') return await validateCmd(rest);
     if (cmd === 'doctor') return await doctorCmd();
+    if (cmd === 'report') return await reportCmd(rest);
     if (cmd === 'schema') {
       process.stdout.write(`${JSON.stringify(scenarioJsonSchema(), null, 2)}\n`);
       return 0;

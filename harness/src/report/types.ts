@@ -134,5 +134,7 @@ export interface RunReport {
   /** With --shard: which slice of the scenario set this run took. */
   shard?: { index: number; count: number; of: number };
   retries?: number;
+  /** `hil report merge`: the runs this report was made from. */
+  merged?: { runId: string; file: string; shard?: { index: number; count: number; of: number } }[];
   scenarios: ScenarioReport[];
 }

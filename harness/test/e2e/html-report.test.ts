@@ -56,6 +56,13 @@ describe('HTML report', () => {
     } finally {
       await browser.close();
     }
+    // The same run as one shard of a sharded job: merged, it is the same failing run.
+    const merged = join(out, 'merged');
+    const m = await execa('node', [join(root, 'harness/bin/hil.js'), 'report', 'merge', '--out', merged, out], { reject: false, cwd: root });
+    expect(m.exitCode, m.stderr).toBe(1);
+    expect(m.stdout).toMatch(/merged 1 report\(s\), 2 scenario\(s\), 1 failed or errored/);
+    expect(readFileSync(join(merged, 'junit.xml'), 'utf8')).toContain('tests="2" failures="1"');
+    expect(readFileSync(join(merged, 'report.html'), 'utf8')).toContain('"name":"failing-scenario"');
     expect(await leftovers()).toEqual([]);
   }, 180_000);
 });
