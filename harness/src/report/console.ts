@@ -1,29 +1,39 @@
 import type { Reporter } from '../run/events.js';
+import { LiveBlock } from './live.js';
 import type { RunReport, ScenarioReport } from './types.js';
 
 const label = (r: ScenarioReport) =>
   r.flaky ? `PASSED, FLAKY (failed ${r.attempts!.length - 1} of ${r.attempts!.length} attempts)`
     : `${r.status.toUpperCase()}${r.attempts ? ` (all ${r.attempts.length} attempts)` : ''}`;
 
-/** Plain progress lines on stderr, a short summary on stdout. */
-export function consoleReporter(out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Reporter {
+/** A live block on a terminal; plain lines when stderr is not one, or under CI. */
+export function wantsLive(err: NodeJS.WritableStream = process.stderr, env: NodeJS.ProcessEnv = process.env): boolean {
+  return Boolean((err as NodeJS.WriteStream).isTTY) && !env.CI && env.TERM !== 'dumb';
+}
+
+/** Progress on stderr (live or plain lines), a short summary on stdout. */
+export function consoleReporter(out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr, live = wantsLive(err)): Reporter {
   const started = new Map<string, number>();
+  const block = live ? new LiveBlock(err) : undefined;
+  const line = (text: string, finished?: string) => (block ? block.print(text, finished) : err.write(`${text}\n`));
   return {
     onRunStart: ({ runId, outDir, scenarios, jobs }) => {
       err.write(`hil: run ${runId}: ${scenarios.length} scenario(s), ${jobs} at a time, reports in ${outDir}\n`);
     },
     onStep: (s, step, detail) => {
+      if (block) return block.step(s.name, step, detail);
       if (!started.has(s.name)) started.set(s.name, performance.now());
       const t = ((performance.now() - started.get(s.name)!) / 1000).toFixed(1);
       err.write(`  ${s.name} [${t}s] ${step}${detail ? `: ${detail}` : ''}\n`);
     },
     onWarning: (s, text) => {
-      err.write(`  ${s.name} warning: ${text}\n`);
+      line(`  ${s.name} warning: ${text}`);
     },
     onScenarioEnd: (r: ScenarioReport) => {
-      err.write(`  ${r.name}: ${label(r)}${r.reason ? ` (${r.reason})` : ''}\n`);
+      line(`  ${r.name}: ${label(r)}${r.reason ? ` (${r.reason})` : ''}`, r.name);
     },
     onRunEnd: (r: RunReport) => {
+      block?.stop();
       const lines = ['', `offload-hil ${r.runId}`];
       for (const s of r.scenarios) {
         lines.push(`${(s.flaky ? 'FLAKY' : s.status.toUpperCase()).padEnd(7)} ${s.name.padEnd(20)} ${(s.durationMs / 1000).toFixed(1).padStart(5)} s  ${s.accel ?? ''}  ${s.boot ? `${s.boot.kind.padEnd(8)} ${(s.boot.ms / 1000).toFixed(2)} s` : ''}  offload ${s.offload.requested} -> ${s.offload.effective ?? '-'}${s.offload.fallback ? ' (fallback warned)' : ''}`);
