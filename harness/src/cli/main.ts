@@ -2,6 +2,8 @@ import { parseArgs } from 'node:util';
 import { join, resolve } from 'node:path';
 import { cacheCmd } from './cache.js';
 import { doctorCmd } from './doctor.js';
+import { attachCmd, downCmd, execCmd, howToReach, sessionsCmd, shellCmd } from './session.js';
+import { Session } from '../session/session.js';
 import { reportCmd } from './report.js';
 import { parseImageRef } from '../images/image-ref.js';
 import { consoleReporter } from '../report/console.js';
@@ -26,6 +28,14 @@ const USAGE = `usage:
                         --shard I/N: only the I-th of N slices (by name, round-robin), for CI jobs
                         --retries N: rerun a failed scenario up to N times; a later pass is
                         reported FLAKY (exit 0), a scenario failing every attempt fails
+                        --keep-on-failure: leave failed labs up (see attach, exec, down)
+  hil shell [--image REF] [--cold] SCENARIO
+                        build the scenario's lab, apply its configuration, and make this
+                        terminal the DUT console (Ctrl-] detaches and tears the lab down)
+  hil exec [--session ID] lan|wan -- CMD...   run CMD on a live lab's LAN or WAN host
+  hil attach [ID]                      a live lab's DUT console on this terminal (Ctrl-] detaches)
+  hil down [ID|RUN]                    tear down a kept lab (or all of a run's)
+  hil sessions                         live labs: shells and kept failures
   hil validate SCENARIO_OR_FOLDER...   check scenario files, run nothing
   hil report merge --out DIR REPORT...  one report.json, junit.xml and report.html from sharded runs'
                                        report.json files (or their folders); exit 1 if any failed
@@ -36,6 +46,26 @@ const USAGE = `usage:
   hil cache prune [--all | KEY...]     delete snapshots (no argument: down to HIL_SNAPSHOT_CACHE_MB)
 exit codes: 0 all passed, 1 a scenario failed or errored, 2 usage or scenario file errors,
             130/143 interrupted by SIGINT/SIGTERM (a partial report is written)`;
+
+type HeldLab = Parameters<NonNullable<Parameters<typeof run>[0]['keep']>>[0];
+
+/** --keep-on-failure: failed labs stay up, reachable, until each is downed or a signal comes. */
+async function holdLabs(id: string, held: HeldLab[], signal: AbortSignal): Promise<void> {
+  const sessions = await Promise.all(held.map(async (h) => {
+    const s = new Session(`${id}-${h.scenario}`, h.scenario, h.names.ns, h.dut.console);
+    await s.start();
+    return { s, h };
+  }));
+  process.stderr.write(`\nhil: kept ${held.length} failed lab(s) up; Ctrl-C tears them all down, or:\n` +
+    sessions.map(({ s, h }) => `${h.scenario}:\n${howToReach(s.info.id)}`).join('\n') + '\n');
+  const aborted = new Promise<void>((r) => (signal.aborted ? r() : signal.addEventListener('abort', () => r(), { once: true })));
+  await Promise.all(sessions.map(async ({ s, h }) => {
+    await Promise.race([s.down, s.dutGone, aborted]);
+    await s.end();
+    const problems = await h.teardown();
+    process.stderr.write(`hil: ${h.scenario}: lab torn down${problems.length ? ` (${problems.join('; ')})` : ''}\n`);
+  }));
+}
 
 function runId(): string {
   const d = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
@@ -48,6 +78,14 @@ export async function main(argv: string[]): Promise<number> {
     if (cmd === 'run') return await runCmd(rest);
     if (cmd === 'validate') return await validateCmd(rest);
     if (cmd === 'doctor') return await doctorCmd();
+    if (cmd === 'shell') {
+      const id = runId();
+      return await shellCmd(rest, join(repoRoot, 'reports', id), id);
+    }
+    if (cmd === 'exec') return await execCmd(rest);
+    if (cmd === 'attach') return await attachCmd(rest);
+    if (cmd === 'down') return await downCmd(rest);
+    if (cmd === 'sessions') return await sessionsCmd();
     if (cmd === 'report') return await reportCmd(rest);
     if (cmd === 'schema') {
       process.stdout.write(`${JSON.stringify(scenarioJsonSchema(), null, 2)}\n`);
@@ -82,7 +120,7 @@ async function runCmd(args: string[]): Promise<number> {
   try {
     parsed = parseArgs({ args, allowPositionals: true, options: {
       out: { type: 'string' }, jobs: { type: 'string' }, cold: { type: 'boolean' }, image: { type: 'string' },
-      shard: { type: 'string' }, retries: { type: 'string' },
+      shard: { type: 'string' }, retries: { type: 'string' }, 'keep-on-failure': { type: 'boolean' },
     } });
   } catch (e) {
     throw new UserError(`${(e as Error).message}\n${USAGE}`);
@@ -101,20 +139,32 @@ async function runCmd(args: string[]): Promise<number> {
   const outDir = resolve(values.out ?? join(repoRoot, 'reports', id));
 
   const ac = new AbortController();
+  const keptDown = new AbortController();
   let signalled: NodeJS.Signals | undefined;
+  let keeping = false;
   const onSignal = (sig: NodeJS.Signals) => {
+    if (keeping) {
+      process.stderr.write(`\nhil: ${sig}: tearing the kept labs down\n`);
+      return keptDown.abort(sig);
+    }
     if (signalled) return;
     signalled = sig;
     process.stderr.write(`\nhil: ${sig}: stopping, tearing labs down, writing a partial report\n`);
     ac.abort(sig);
   };
+  const held: HeldLab[] = [];
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
     const report = await run({
       scenarios, outDir, runId: id, jobs, cold: values.cold, retries, shard: shard && { ...shard, of: all.length }, image: values.image === undefined ? undefined : parseImageRef(values.image, process.cwd()), signal: ac.signal,
       reporters: [consoleReporter(), jsonReporter(outDir), junitReporter(outDir), htmlReporter(outDir), githubReporter()],
+      keep: values['keep-on-failure'] ? (h) => held.push(h) : undefined,
     });
+    if (held.length) {
+      keeping = true;
+      await holdLabs(id, held, keptDown.signal);
+    }
     if (signalled) return signalled === 'SIGINT' ? 130 : 143;
     return report.scenarios.every((s) => s.status === 'passed' || s.status === 'skipped') ? 0 : 1;
   } finally {

@@ -13,7 +13,7 @@ import { DutBooter } from './dut-boot.js';
 import { prepareImages } from './dut-image.js';
 import type { ImageRef } from '../images/image-ref.js';
 import { SnapshotStore } from '../snapshots/store.js';
-import { emptyReport, runScenario } from './scenario-run.js';
+import { emptyReport, runScenario, type ScenarioContext } from './scenario-run.js';
 import { withRetries } from './retry.js';
 
 export interface RunOptions {
@@ -27,6 +27,10 @@ export interface RunOptions {
   cold?: boolean;
   /** Rerun a failed or errored scenario up to this many times; a later pass is marked flaky. */
   retries?: number;
+  /** `hil shell`: passed to the scenario run (see ScenarioContext). */
+  interactive?: ScenarioContext['interactive'];
+  /** `--keep-on-failure`: passed to every scenario run. */
+  keep?: ScenarioContext['keep'];
   /** Recorded in the report: the scenarios given are already this shard's. */
   shard?: { index: number; count: number; of: number };
   reporters: Reporter[];
@@ -66,7 +70,7 @@ export async function run(o: RunOptions): Promise<RunReport> {
           : await withRetries(() => runScenario({
             scenario: s, index: i, runToken: token, outDir: o.outDir, dutImage: di, accel, booter,
             signal: o.signal, onStep: (step, detail) => reporters.emit('onStep', s, step, detail),
-            onWarning: (text) => reporters.emit('onWarning', s, text),
+            onWarning: (text) => reporters.emit('onWarning', s, text), interactive: o.interactive, keep: o.keep,
           }), o.retries ?? 0, o.signal, (text) => reporters.emit('onWarning', s, text));
       await reporters.emit('onScenarioEnd', results[i]!);
     }

@@ -28,6 +28,8 @@ import { sqmDirections } from '../expect/sqm.js';
 import { accounting } from '../expect/accounting.js';
 import type { SqmDevices } from '../platforms/sqm.js';
 import type { QdiscStats } from '../probes/qdisc.js';
+import type { LabNames } from '../lab/names.js';
+import type { QemuDut } from '../targets/qemu.js';
 
 export interface ScenarioContext {
   scenario: Scenario;
@@ -40,6 +42,16 @@ export interface ScenarioContext {
   signal: AbortSignal;
   onWarning: (text: string) => void;
   onStep: (step: string, detail?: string) => void;
+  /** `hil shell`: once configured, the lab is the user's until this resolves; no traffic runs. */
+  interactive?: (lab: LiveLab) => Promise<void>;
+  /** `--keep-on-failure`: a failed or errored lab is handed over here, its teardown with it. */
+  keep?: (held: LiveLab & { teardown: () => Promise<string[]> }) => void;
+}
+
+export interface LiveLab {
+  scenario: string;
+  names: LabNames;
+  dut: QemuDut;
 }
 
 export const FORWARD_COUNTER_COMMENT = 'hil: forward-chain counter';
@@ -69,6 +81,8 @@ export async function runScenario(ctx: ScenarioContext): Promise<ScenarioReport>
   const report = emptyReport(s);
   const started = performance.now();
   const teardown = new TeardownStack();
+  let live: LiveLab | undefined;
+  let kept = false;
   const dir = join(ctx.outDir, s.name);
   const step = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
     if (signal.aborted) throw new Error(`interrupted (${String(signal.reason ?? 'signal')}) before ${name}`);
@@ -96,6 +110,7 @@ export async function runScenario(ctx: ScenarioContext): Promise<ScenarioReport>
       di.kind === 'default' ? ctx.booter.boot({ ...bootOpts, image: di.image }) : bootOpenWrt(ctx.booter, di.resolved, bootOpts),
     );
     teardown.push('qemu', () => dut.stop());
+    live = { scenario: s.name, names: lab.names, dut };
     report.accel = dut.accel;
     report.accelReason = dut.accelReason;
     report.boot = boot;
@@ -144,6 +159,13 @@ export async function runScenario(ctx: ScenarioContext): Promise<ScenarioReport>
       }
       if (s.sqm) sqmDevices = await platform.applySqm(dut.shell, s.sqm);
     });
+
+    if (ctx.interactive) {
+      await step('interactive', () => ctx.interactive!(live!));
+      report.status = 'skipped';
+      report.reason = 'interactive session: no traffic was run';
+      return report;
+    }
 
     const latencyCfg = s.latency ?? (s.expect.sqm ? { intervalMs: 100, idleMs: 2000, warmupMs: 1500 } : undefined);
     let probe: LatencyProbe | undefined;
@@ -213,8 +235,12 @@ export async function runScenario(ctx: ScenarioContext): Promise<ScenarioReport>
     report.status = 'error';
     report.reason = (e as Error).message;
   } finally {
-    ctx.onStep('teardown');
-    const problems = await teardown.runAll();
+    if (ctx.keep && live && !signal.aborted && (report.status === 'failed' || report.status === 'error')) {
+      ctx.keep({ ...live, teardown: () => teardown.runAll() });
+      kept = true;
+    }
+    if (!kept) ctx.onStep('teardown');
+    const problems = kept ? [] : await teardown.runAll();
     if (problems.length) {
       report.status = 'error';
       report.reason = [report.reason, `teardown: ${problems.join('; ')}`].filter(Boolean).join('; ');

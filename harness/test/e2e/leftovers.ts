@@ -29,5 +29,7 @@ export async function leftovers(snapshotDir?: string): Promise<string[]> {
   const ping = (await execa('pgrep', ['-af', '^ping .*10\\.99\\.0\\.1'], { reject: false })).stdout.split('\n').filter(Boolean).map((l) => `process ${l}`);
   // Bottleneck bridges and veths live in the lab's namespaces; one in the host's would be a leak.
   const links = (await execa('ip', ['-o', 'link', 'show'])).stdout.split('\n').filter((l) => /^\d+: hil\w+[rbv][@:]/.test(l));
-  return [...ns, ...taps, ...qemu, ...iperf, ...ping, ...links, ...qmp, ...overlays, ...snaps];
+  // Live-lab sessions (hil shell, --keep-on-failure) remove their folder when they end.
+  const sessions = ls('/run/offload-hil/sessions').map((f) => `session ${f}`);
+  return [...ns, ...taps, ...qemu, ...iperf, ...ping, ...links, ...qmp, ...overlays, ...snaps, ...sessions];
 }

@@ -1,0 +1,128 @@
+import { connect } from 'node:net';
+import { parseArgs } from 'node:util';
+import { execa } from 'execa';
+import { parseImageRef } from '../images/image-ref.js';
+import { consoleReporter } from '../report/console.js';
+import { jsonReporter } from '../report/json.js';
+import { run } from '../run/run.js';
+import type { LiveLab } from '../run/scenario-run.js';
+import { loadScenarios } from '../scenario/load.js';
+import { listSessions, Session, type SessionInfo } from '../session/session.js';
+import { joinTerminal, type ConsoleIo } from '../session/terminal.js';
+import { UserError } from '../util/errors.js';
+
+/** How to reach a live lab, printed when one is handed to a person. */
+export function howToReach(id: string): string {
+  return [
+    `  hil attach ${id}              the DUT console (Ctrl-] detaches, the lab stays)`,
+    `  hil exec --session ${id} lan -- CMD    a command on the LAN host (wan: the WAN host)`,
+    `  hil down ${id}                tear it down`,
+  ].join('\n');
+}
+
+/** The one session a command means: by id (or a run id that is its prefix), or the only one alive. */
+export async function pickSessions(id: string | undefined, many = false): Promise<SessionInfo[]> {
+  const all = await listSessions();
+  if (!all.length) throw new UserError('no live lab: start one with `hil shell SCENARIO` or `hil run --keep-on-failure`', 1);
+  const hit = id === undefined ? all : all.filter((s) => s.id === id || s.id.startsWith(`${id}-`));
+  if (!hit.length) throw new UserError(`no live lab "${id}"; live: ${all.map((s) => s.id).join(', ')}`, 1);
+  if (hit.length > 1 && !many) throw new UserError(`several live labs; name one: ${hit.map((s) => `${s.id} (${s.scenario})`).join(', ')}`, 2);
+  return hit;
+}
+
+async function request(info: SessionInfo, what: 'attach' | 'down'): Promise<import('node:net').Socket> {
+  const sock = connect(info.socket);
+  await new Promise<void>((res, rej) => sock.once('connect', res).once('error', (e) => rej(new UserError(`lab ${info.id}: ${e.message}`, 1))));
+  sock.write(`${what}\n`);
+  const answer = await new Promise<string>((res) => {
+    let buf = '';
+    const onData = (d: Buffer) => {
+      buf += d.toString('utf8');
+      const nl = buf.indexOf('\n');
+      if (nl < 0) return;
+      sock.off('data', onData);
+      // Anything after "ok" is already console output.
+      if (nl + 1 < buf.length) sock.unshift(Buffer.from(buf.slice(nl + 1)));
+      res(buf.slice(0, nl));
+    };
+    sock.on('data', onData);
+    sock.once('close', () => res(buf));
+  });
+  if (answer !== 'ok') throw new UserError(`lab ${info.id}: ${answer.trim() || 'the lab closed the connection'}`, 1);
+  return sock;
+}
+
+/** `hil shell SCENARIO`: the scenario's lab, configured, with the DUT console on this terminal. */
+export async function shellCmd(args: string[], outDir: string, runId: string): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { image: { type: 'string' }, cold: { type: 'boolean' } } });
+  if (positionals.length !== 1) throw new UserError('shell needs exactly one scenario file');
+  const scenarios = await loadScenarios(positionals);
+  if (scenarios.length !== 1) throw new UserError(`shell needs one scenario; ${positionals[0]} holds ${scenarios.length}`);
+  const ac = new AbortController();
+  const interactive = async (lab: LiveLab) => {
+    const session = new Session(runId, lab.scenario, lab.names.ns, lab.dut.console);
+    await session.start();
+    try {
+      process.stderr.write(`hil: ${lab.scenario} is up and configured (lab ${runId}); this terminal is the DUT console.\n` +
+        `hil: Ctrl-] detaches and tears the lab down. From another terminal:\n${howToReach(runId).split('\n').slice(1).join('\n')}\n`);
+      const io: ConsoleIo = session.console();
+      const how = await joinTerminal(io, Promise.race([session.down, session.dutGone]));
+      process.stderr.write(`\nhil: ${how === 'detached' ? 'detached' : 'the lab was stopped'}; tearing it down\n`);
+    } finally {
+      await session.end();
+    }
+  };
+  const report = await run({
+    scenarios, outDir, runId, jobs: 1, cold: values.cold, image: values.image === undefined ? undefined : parseImageRef(values.image, process.cwd()),
+    signal: ac.signal, interactive, reporters: [consoleReporter(process.stdout, process.stderr, false), jsonReporter(outDir)],
+  });
+  const s = report.scenarios[0]!;
+  return s.status === 'skipped' ? 0 : 1;
+}
+
+/** `hil exec [--session ID] lan|wan -- CMD...`: runs in the lab host's namespace, stdio joined. */
+export async function execCmd(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { session: { type: 'string' } } });
+  const [where, ...cmd] = positionals;
+  if ((where !== 'lan' && where !== 'wan') || !cmd.length) throw new UserError('usage: hil exec [--session ID] lan|wan -- CMD [ARGS...]');
+  const [info] = await pickSessions(values.session);
+  const r = await execa('ip', ['netns', 'exec', info!.ns[where], ...cmd], { stdio: 'inherit', reject: false });
+  return r.exitCode ?? 1;
+}
+
+/** `hil attach [ID]`: a kept lab's DUT console on this terminal. */
+export async function attachCmd(args: string[]): Promise<number> {
+  const [info] = await pickSessions(args[0]);
+  const sock = await request(info!, 'attach');
+  process.stderr.write(`hil: attached to ${info!.id} (${info!.scenario}); Ctrl-] detaches, the lab stays up\n`);
+  const closed = new Promise<void>((r) => sock.once('close', r));
+  const io: ConsoleIo = {
+    write: (d) => void sock.write(d),
+    onData: (l) => {
+      const f = (d: Buffer) => l(d.toString('utf8'));
+      sock.on('data', f);
+      return () => sock.off('data', f);
+    },
+  };
+  const how = await joinTerminal(io, closed);
+  sock.end();
+  process.stderr.write(`\nhil: ${how === 'detached' ? 'detached' : 'the lab went away'}\n`);
+  return 0;
+}
+
+/** `hil down [ID|RUN]`: ends kept labs (all of a run when given its id). */
+export async function downCmd(args: string[]): Promise<number> {
+  const hit = await pickSessions(args[0], true);
+  for (const info of hit) {
+    const sock = await request(info, 'down');
+    sock.end();
+    process.stdout.write(`down: ${info.id} (${info.scenario})\n`);
+  }
+  return 0;
+}
+
+export async function sessionsCmd(): Promise<number> {
+  const all = await listSessions();
+  process.stdout.write(all.length ? all.map((s) => `${s.id}  ${s.scenario}  pid ${s.pid}  since ${s.startedAt}`).join('\n') + '\n' : 'no live labs\n');
+  return 0;
+}

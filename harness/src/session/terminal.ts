@@ -1,0 +1,40 @@
+/** Ctrl-]: telnet's escape, which no shell or editor on the DUT needs. */
+export const DETACH = '\x1d';
+
+export interface ConsoleIo {
+  write: (d: string) => void;
+  onData: (l: (d: string) => void) => () => void;
+}
+
+/**
+ * Joins the user's terminal to a console until Ctrl-] or until `ended` resolves. The terminal
+ * is raw meanwhile, so every key (Ctrl-C too) goes to the DUT; it is restored on every path.
+ */
+export async function joinTerminal(
+  io: ConsoleIo, ended: Promise<unknown>,
+  stdin: NodeJS.ReadStream = process.stdin, stdout: NodeJS.WritableStream = process.stdout,
+): Promise<'detached' | 'ended'> {
+  const wasRaw = stdin.isTTY ? stdin.isRaw : false;
+  if (stdin.isTTY) stdin.setRawMode(true);
+  const off = io.onData((d) => stdout.write(d));
+  let onKeys: ((b: Buffer) => void) | undefined;
+  try {
+    return await new Promise<'detached' | 'ended'>((resolve) => {
+      onKeys = (b: Buffer) => {
+        const text = b.toString('utf8');
+        const i = text.indexOf(DETACH);
+        if (i < 0) return io.write(text);
+        if (i > 0) io.write(text.slice(0, i));
+        resolve('detached');
+      };
+      stdin.on('data', onKeys);
+      stdin.resume();
+      void ended.then(() => resolve('ended'));
+    });
+  } finally {
+    if (onKeys) stdin.off('data', onKeys);
+    off();
+    if (stdin.isTTY) stdin.setRawMode(wasRaw);
+    stdin.pause();
+  }
+}

@@ -1,0 +1,83 @@
+import { join } from 'node:path';
+import pty from '@lydell/node-pty';
+import { execa } from 'execa';
+import { describe, expect, it } from 'vitest';
+import { leftovers } from './leftovers.js';
+
+const root = new URL('../../../', import.meta.url).pathname;
+const hilJs = join(root, 'harness/bin/hil.js');
+const hil = (args: string[]) => execa(process.execPath, [hilJs, ...args], { cwd: root, reject: false });
+
+/** A hil command on a real pseudo-terminal, read as a person would see it. */
+function onTerminal(args: string[]) {
+  const p = pty.spawn(process.execPath, [hilJs, ...args], { cols: 160, rows: 40, cwd: root, env: { ...process.env, TERM: 'xterm' } as Record<string, string> });
+  let screen = '';
+  p.onData((d) => (screen += d));
+  const exited = new Promise<number>((r) => p.onExit((e) => r(e.exitCode)));
+  const waitFor = async (re: RegExp, from = 0, ms = 60_000) => {
+    const end = Date.now() + ms;
+    while (!re.test(screen.slice(from))) {
+      if (Date.now() > end) throw new Error(`timed out waiting for ${re}; screen:\n${screen.slice(-2000)}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return screen.length;
+  };
+  return { p, exited, waitFor, screen: () => screen };
+}
+
+describe('maintainer workflow', () => {
+  it('hil shell: the configured DUT on this terminal, hil exec drives the LAN host, Ctrl-] tears it all down', async () => {
+    const t = onTerminal(['shell', 'scenarios/sw-offload.yaml']);
+    await t.waitFor(/this terminal is the DUT console/);
+    t.p.write('\r');
+    let at = await t.waitFor(/dut# /);
+    t.p.write('nft list flowtables\r');
+    at = await t.waitFor(/flowtable ft \{[\s\S]*dut# /, at);
+
+    const sessions = await hil(['sessions']);
+    expect(sessions.stdout).toMatch(/ sw-offload  pid \d+/);
+    const lan = await hil(['exec', 'lan', '--', 'ip', '-4', '-o', 'addr', 'show']);
+    expect(lan.exitCode).toBe(0);
+    expect(lan.stdout).toMatch(/192\.168\.1\.2\//);
+    // The LAN host reaches the WAN host through the DUT the user is typing on.
+    expect((await hil(['exec', 'lan', '--', 'ping', '-c', '1', '-W', '5', '10.99.0.1'])).exitCode).toBe(0);
+    expect((await hil(['exec', 'mars', '--', 'true'])).stderr).toMatch(/usage: hil exec/);
+
+    t.p.write('\x1d');
+    expect(await t.exited).toBe(0);
+    expect(t.screen()).toMatch(/detached; tearing it down/);
+    expect((await hil(['sessions'])).stdout).toBe('no live labs');
+    expect((await hil(['exec', 'lan', '--', 'true'])).stderr).toMatch(/no live lab/);
+    expect(await leftovers()).toEqual([]);
+  }, 180_000);
+
+  it('hil run --keep-on-failure: the failed lab stays up to attach to and exec in, until hil down', async () => {
+    const run = execa(process.execPath, [hilJs, 'run', 'harness/test/fixtures/failing-scenario.yaml', '--keep-on-failure'], { cwd: root, reject: false });
+    let err = '';
+    run.stderr!.on('data', (d) => (err += d));
+    const end = Date.now() + 120_000;
+    while (!/kept 1 failed lab\(s\) up/.test(err)) {
+      if (Date.now() > end || run.exitCode !== null) throw new Error(`no kept lab:\n${err}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const id = /hil down (\S+)/.exec(err)![1]!;
+    const wan = await hil(['exec', '--session', id, 'wan', '--', 'ip', '-4', '-o', 'addr', 'show']);
+    expect(wan.stdout).toMatch(/10\.99\.0\.1\//);
+
+    const a = onTerminal(['attach', id]);
+    await a.waitFor(/attached to /);
+    a.p.write('\r');
+    const at = await a.waitFor(/dut# /);
+    a.p.write('echo hi-from-$((40+2))\r');
+    await a.waitFor(/hi-from-42/, at);
+    a.p.write('\x1d');
+    expect(await a.exited).toBe(0);
+    expect((await hil(['sessions'])).stdout).toContain(id);
+
+    expect((await hil(['down', id.replace(/-failing-scenario$/, '')])).stdout).toMatch(/down: .* \(failing-scenario\)/);
+    const r = await run;
+    expect(r.exitCode).toBe(1);
+    expect(err).toMatch(/failing-scenario: lab torn down/);
+    expect(await leftovers()).toEqual([]);
+  }, 180_000);
+});
