@@ -53,6 +53,11 @@
       { label: 'counter packets', values: tl.map((p) => p.forwardCounterPackets) },
       { label: 'log lines', values: tl.map((p) => (p.forwardLogLines === undefined ? null : p.forwardLogLines)) },
     ]);
+    const shaped = tl.filter((p) => p.shaper);
+    plot(box, s.name, 'SQM shaper (since traffic start)', 'packets', shaped.map((p) => p.tMs / 1000), [
+      { label: 'drops', values: shaped.map((p) => p.shaper.drops) },
+      { label: 'ECN marks', values: shaped.map((p) => p.shaper.marks) },
+    ]);
     return box;
   }
 

@@ -2,12 +2,15 @@ import type { Platform } from '../platforms/types.js';
 import type { Shell } from '../targets/types.js';
 import { parseConntrack, type CtEntry } from './conntrack.js';
 import { parseFlowtableFlags, parseNftJson, withFlowtableFlags, type Ruleset } from './nft.js';
+import { parseQdiscs, type QdiscStats } from './qdisc.js';
 
 export interface Snapshot {
   /** Milliseconds since the scenario's traffic phase began. */
   tMs: number;
   conntrack: CtEntry[];
   ruleset: Ruleset;
+  /** Root qdiscs' counters, on full samples of a run with SQM. */
+  qdiscs?: QdiscStats[];
 }
 
 const SEP = '--hil-snapshot-separator--';
@@ -21,12 +24,16 @@ async function takeConntrack(shell: Shell, t0: number, ruleset: Ruleset): Promis
 }
 
 /** One console round trip for both: samples during traffic must stay cheap. */
-export async function takeSnapshot(shell: Shell, platform: Platform, t0: number): Promise<Snapshot> {
-  const r = await shell.run(`cat /proc/net/nf_conntrack && echo ${SEP} && ${platform.bin.nft} -j list ruleset && echo ${SEP} && ${platform.bin.nft} list flowtables`);
+export async function takeSnapshot(shell: Shell, platform: Platform, t0: number, qdiscs = false): Promise<Snapshot> {
+  const tc = qdiscs ? ` && echo ${SEP} && ${platform.bin.tc} -s -j qdisc show` : '';
+  const r = await shell.run(`cat /proc/net/nf_conntrack && echo ${SEP} && ${platform.bin.nft} -j list ruleset && echo ${SEP} && ${platform.bin.nft} list flowtables${tc}`);
   const tMs = performance.now() - t0;
   if (r.exitCode !== 0) throw new Error(`snapshot failed (exit ${r.exitCode}): ${r.stderr.trim() || r.stdout.trim()}`);
-  const [ct = '', nft = '', fts = ''] = r.stdout.split(`${SEP}\n`);
-  return { tMs, conntrack: parseConntrack(ct), ruleset: withFlowtableFlags(parseNftJson(nft), parseFlowtableFlags(fts)) };
+  const [ct = '', nft = '', fts = '', q] = r.stdout.split(`${SEP}\n`);
+  return {
+    tMs, conntrack: parseConntrack(ct), ruleset: withFlowtableFlags(parseNftJson(nft), parseFlowtableFlags(fts)),
+    ...(q !== undefined && { qdiscs: parseQdiscs(q) }),
+  };
 }
 
 /**
@@ -42,7 +49,11 @@ export class Sampler {
   private stopped = false;
   private loop: Promise<void> | undefined;
 
-  constructor(private readonly shell: Shell, private readonly platform: Platform, private readonly t0: number, private readonly intervalMs: number) {}
+  constructor(
+    private readonly shell: Shell, private readonly platform: Platform, private readonly t0: number, private readonly intervalMs: number,
+    /** Read the shapers' counters on full samples too (SQM runs: drops on the timeline). */
+    private readonly qdiscs = false,
+  ) {}
 
   start(): void {
     this.loop = (async () => {
@@ -53,7 +64,7 @@ export class Sampler {
           this.samples.push(
             last && this.samples.length % FULL_EVERY !== 0
               ? await takeConntrack(this.shell, this.t0, last.ruleset)
-              : await takeSnapshot(this.shell, this.platform, this.t0),
+              : await takeSnapshot(this.shell, this.platform, this.t0, this.qdiscs),
           );
         } catch (e) {
           this.errors.push((e as Error).message);

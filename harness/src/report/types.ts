@@ -23,6 +23,8 @@ export interface TimelinePoint {
   /** Forward-chain log lines so far (firewall.forwardLog), from the kernel log's times. */
   forwardLogLines?: number;
   flowtableDevices: number;
+  /** SQM: the shapers' counters since the traffic began, summed over the shaped devices (full samples only). */
+  shaper?: { bytes: number; drops: number; marks: number };
 }
 
 /** One run of a scenario under `--retries`. */

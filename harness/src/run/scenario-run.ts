@@ -27,7 +27,7 @@ import { forwardLogs, markTrafficStart, qdiscDeltas, readQdiscs } from './caveat
 import { sqmDirections } from '../expect/sqm.js';
 import { accounting } from '../expect/accounting.js';
 import type { SqmDevices } from '../platforms/sqm.js';
-import type { QdiscStats } from '../probes/qdisc.js';
+import { qdiscDelta, type QdiscStats } from '../probes/qdisc.js';
 import type { LabNames } from '../lab/names.js';
 import type { QemuDut } from '../targets/qemu.js';
 
@@ -66,12 +66,24 @@ export function emptyReport(s: Scenario): ScenarioReport {
   };
 }
 
-function timeline(samples: Snapshot[]): TimelinePoint[] {
+/** With SQM: the shaped devices and their counters before the traffic, to plot drops as they happen. */
+interface ShaperBase {
+  devices: string[];
+  before: Map<string, QdiscStats>;
+}
+
+function timeline(samples: Snapshot[], shapers?: ShaperBase): TimelinePoint[] {
   return samples.map((s) => {
     const flows = { none: 0, sw: 0, hw: 0 };
     for (const e of s.conntrack) if (e.proto === 'tcp' || e.proto === 'udp') flows[e.state]++;
     const fc = s.ruleset.counters.find((c) => c.comment === FORWARD_COUNTER_COMMENT);
-    return { tMs: Math.round(s.tMs), flows, forwardCounterPackets: fc?.packets ?? null, flowtableDevices: s.ruleset.flowtables.reduce((a, f) => a + f.devices.length, 0) };
+    const p: TimelinePoint = { tMs: Math.round(s.tMs), flows, forwardCounterPackets: fc?.packets ?? null, flowtableDevices: s.ruleset.flowtables.reduce((a, f) => a + f.devices.length, 0) };
+    if (shapers && s.qdiscs) {
+      const now = new Map(s.qdiscs.map((q) => [q.dev, q]));
+      const d = shapers.devices.flatMap((dev) => (now.has(dev) ? [qdiscDelta(shapers.before.get(dev), now.get(dev)!)] : []));
+      p.shaper = { bytes: d.reduce((a, q) => a + q.bytes, 0), drops: d.reduce((a, q) => a + q.drops, 0), marks: d.reduce((a, q) => a + q.marks, 0) };
+    }
+    return p;
   });
 }
 
@@ -182,7 +194,7 @@ export async function runScenario(ctx: ScenarioContext): Promise<ScenarioReport>
 
     const t0 = performance.now();
     const t0Epoch = Date.now();
-    const sampler = new Sampler(dut.shell, platform, t0, s.sampling.intervalMs);
+    const sampler = new Sampler(dut.shell, platform, t0, s.sampling.intervalMs, Boolean(sqmDevices));
     const runs: TrafficRun[] = await step('traffic', async () => {
       sampler.start();
       try {
@@ -197,8 +209,10 @@ export async function runScenario(ctx: ScenarioContext): Promise<ScenarioReport>
     if (sampler.errors.length) throw new Error(`sampling failed: ${sampler.errors[0]}`);
 
     await step('collect', async () => {
-      const final = await takeSnapshot(dut.shell, platform, t0);
-      report.timeline = timeline([...sampler.samples, final]);
+      const final = await takeSnapshot(dut.shell, platform, t0, Boolean(sqmDevices));
+      const shaperBase = sqmDevices && qdiscsBefore
+        ? { devices: [sqmDevices.egress, sqmDevices.ingress].filter((d): d is string => d !== null), before: qdiscsBefore } : undefined;
+      report.timeline = timeline([...sampler.samples, final], shaperBase);
       report.flows = matchFlows(runs, sampler.samples);
       report.traffic = runs.map((r) => ({
         proto: r.spec.proto, family: r.spec.family, direction: r.spec.direction, streams: r.spec.streams,

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { chromium } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
+import type { RunReport } from '../../src/report/types.js';
 import { leftovers } from './leftovers.js';
 
 // A real run's report.html (one scenario with SQM and a latency probe, one failing on purpose),
@@ -34,6 +35,14 @@ describe('HTML report', () => {
       const plots = await page.evaluate(() => (window as unknown as { hilPlots: { scenario: string; title: string; points: number; drawn: number }[] }).hilPlots);
       const has = (scenario: string, title: string) => plots.find((p) => p.scenario === scenario && p.title.startsWith(title));
       for (const t of ['Throughput', 'Latency', 'Flows per offload state']) expect(has('sqm-sw-offload', t)?.drawn, t).toBeGreaterThan(3);
+      // The shaper's drops sampled during the traffic, climbing to what the end-of-run reading saw.
+      expect(has('sqm-sw-offload', 'SQM shaper')?.drawn).toBeGreaterThan(3);
+      const sqm = (JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as RunReport).scenarios.find((x) => x.name === 'sqm-sw-offload')!;
+      const drops = sqm.timeline.flatMap((p) => (p.shaper ? [p.shaper.drops] : []));
+      expect(drops).toEqual([...drops].sort((a, b) => a - b));
+      const endDrops = sqm.sqm!.directions.reduce((a, d) => a + (d.shaper?.drops ?? 0), 0);
+      expect(drops[drops.length - 1]).toBeGreaterThan(0);
+      expect(drops[drops.length - 1]).toBeLessThanOrEqual(endDrops);
       expect(has('failing-scenario', 'Flows per offload state')?.drawn).toBeGreaterThan(1);
       expect(await page.locator('canvas').count()).toBe(plots.length);
 
