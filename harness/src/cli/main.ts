@@ -44,7 +44,8 @@ const USAGE = `usage:
   hil schema                           print the scenario files' JSON Schema (scenarios/scenario.schema.json)
   hil cache ls                         saved VM states: key, size, age
   hil cache prune [--all | KEY...]     delete snapshots (no argument: down to HIL_SNAPSHOT_CACHE_MB)
-exit codes: 0 all passed, 1 a scenario failed or errored, 2 usage or scenario file errors,
+exit codes: 0 all passed, 1 a scenario failed or errored, or a report or transcript could not be
+            written (disk full), 2 usage, scenario file or report folder errors,
             130/143 interrupted by SIGINT/SIGTERM (a partial report is written)`;
 
 type HeldLab = Parameters<NonNullable<Parameters<typeof run>[0]['keep']>>[0];
@@ -153,6 +154,7 @@ async function runCmd(args: string[]): Promise<number> {
     ac.abort(sig);
   };
   const held: HeldLab[] = [];
+  const problems: string[] = [];
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
@@ -160,12 +162,19 @@ async function runCmd(args: string[]): Promise<number> {
       scenarios, outDir, runId: id, jobs, cold: values.cold, retries, shard: shard && { ...shard, of: all.length }, image: values.image === undefined ? undefined : parseImageRef(values.image, process.cwd()), signal: ac.signal,
       reporters: [consoleReporter(), jsonReporter(outDir), junitReporter(outDir), htmlReporter(outDir), githubReporter()],
       keep: values['keep-on-failure'] ? (h) => held.push(h) : undefined,
+      onProblem: (text) => problems.push(text),
     });
+    problems.push(...report.scenarios.flatMap((s) => (s.warnings ?? []).filter((w) => w.startsWith('console transcript incomplete')).map((w) => `${s.name}: ${w}`)));
     if (held.length) {
       keeping = true;
       await holdLabs(id, held, keptDown.signal);
     }
     if (signalled) return signalled === 'SIGINT' ? 130 : 143;
+    if (problems.length) {
+      // Verdicts nobody can read are no verdicts: CI must not go green on them.
+      process.stderr.write(`hil: the run's output is incomplete (exit 1):\n${problems.map((p) => `  ${p}`).join('\n')}\n`);
+      return 1;
+    }
     return report.scenarios.every((s) => s.status === 'passed' || s.status === 'skipped') ? 0 : 1;
   } finally {
     process.off('SIGINT', onSignal);

@@ -1,4 +1,5 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
+import { writeFileAtomic } from '../util/atomic-write.js';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { githubReporter } from '../report/github.js';
@@ -21,9 +22,9 @@ export async function reportCmd(args: string[], out: NodeJS.WritableStream = pro
   const dir = resolve(parsed.values.out);
   const merged = await mergeReports(parsed.positionals, `merged-${new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)}`);
   await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, 'report.json'), JSON.stringify(merged, null, 2) + '\n');
-  await writeFile(join(dir, 'junit.xml'), junitXml(merged));
-  await writeFile(join(dir, 'report.html'), await htmlReport(merged));
+  await writeFileAtomic(join(dir, 'report.json'), JSON.stringify(merged, null, 2) + '\n');
+  await writeFileAtomic(join(dir, 'junit.xml'), junitXml(merged));
+  await writeFileAtomic(join(dir, 'report.html'), await htmlReport(merged));
   await githubReporter().onRunEnd!(merged);
   const bad = merged.scenarios.filter((s) => s.status === 'failed' || s.status === 'error');
   out.write(`merged ${merged.merged!.length} report(s), ${merged.scenarios.length} scenario(s), ${bad.length} failed or errored: ${dir}\n`);

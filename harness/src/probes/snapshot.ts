@@ -48,6 +48,9 @@ export class Sampler {
   readonly errors: string[] = [];
   private stopped = false;
   private loop: Promise<void> | undefined;
+  private giveUp!: () => void;
+  /** Resolves if sampling gave up (the DUT stopped answering): the traffic is pointless then. */
+  readonly gaveUp = new Promise<void>((r) => (this.giveUp = r));
 
   constructor(
     private readonly shell: Shell, private readonly platform: Platform, private readonly t0: number, private readonly intervalMs: number,
@@ -68,7 +71,7 @@ export class Sampler {
           );
         } catch (e) {
           this.errors.push((e as Error).message);
-          if (this.errors.length > 3) return;
+          if (this.errors.length > 3) return this.giveUp();
         }
         const wait = this.intervalMs - (performance.now() - began);
         if (wait > 0 && !this.stopped) await new Promise((r) => setTimeout(r, wait));

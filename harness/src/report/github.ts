@@ -63,6 +63,7 @@ export function stepSummary(r: RunReport): string {
 /** Active when GitHub Actions runs us: annotations on stdout, the summary into GITHUB_STEP_SUMMARY. */
 export function githubReporter(env: NodeJS.ProcessEnv = process.env, out: NodeJS.WritableStream = process.stdout): Reporter {
   return {
+    name: 'the GitHub job summary',
     onRunEnd: async (r) => {
       if (env.GITHUB_ACTIONS === 'true') for (const l of await annotations(r)) out.write(`${l}\n`);
       if (env.GITHUB_STEP_SUMMARY) await appendFile(env.GITHUB_STEP_SUMMARY, stepSummary(r));

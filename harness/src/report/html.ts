@@ -1,6 +1,7 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../util/atomic-write.js';
 import type { Reporter } from '../run/events.js';
 import { repoRoot } from '../util/paths.js';
 import type { RunReport } from './types.js';
@@ -49,5 +50,5 @@ export async function htmlReport(r: RunReport): Promise<string> {
 }
 
 export function htmlReporter(outDir: string): Reporter {
-  return { onRunEnd: async (r) => writeFile(join(outDir, 'report.html'), await htmlReport(r)) };
+  return { name: 'report.html', onRunEnd: async (r) => writeFileAtomic(join(outDir, 'report.html'), await htmlReport(r)) };
 }

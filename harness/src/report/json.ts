@@ -1,8 +1,8 @@
-import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../util/atomic-write.js';
 import type { Reporter } from '../run/events.js';
 import type { RunReport } from './types.js';
 
 export function jsonReporter(outDir: string): Reporter {
-  return { onRunEnd: (r: RunReport) => writeFile(join(outDir, 'report.json'), JSON.stringify(r, null, 2) + '\n') };
+  return { name: 'report.json', onRunEnd: (r: RunReport) => writeFileAtomic(join(outDir, 'report.json'), JSON.stringify(r, null, 2) + '\n') };
 }

@@ -1,5 +1,5 @@
-import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../util/atomic-write.js';
 import type { Reporter } from '../run/events.js';
 import type { RunReport, ScenarioReport } from './types.js';
 
@@ -49,5 +49,5 @@ export function junitXml(r: RunReport): string {
 }
 
 export function junitReporter(outDir: string): Reporter {
-  return { onRunEnd: (r) => writeFile(join(outDir, 'junit.xml'), junitXml(r)) };
+  return { name: 'junit.xml', onRunEnd: (r) => writeFileAtomic(join(outDir, 'junit.xml'), junitXml(r)) };
 }

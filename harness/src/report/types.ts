@@ -121,6 +121,8 @@ export interface ScenarioReport {
   kernelLog: { trouble: string[] };
   steps: StepTiming[];
   transcript: string | null;
+  /** What went wrong beside the verdict: a console transcript cut short by a full disk, say. */
+  warnings?: string[];
   /** With --retries, when the first attempt failed: every attempt, the last one being this report. */
   attempts?: Attempt[];
   /** Passed only after failing: counted apart in every reporter. */

@@ -1,5 +1,7 @@
 import { cpus, freemem } from 'node:os';
-import { mkdir } from 'node:fs/promises';
+import { access, constants, mkdir, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { UserError } from '../util/errors.js';
 import { loadDefaultImage } from '../images/default-image.js';
 import { reapOrphans } from '../lab/lab.js';
 import { newRunToken } from '../lab/names.js';
@@ -34,7 +36,21 @@ export interface RunOptions {
   /** Recorded in the report: the scenarios given are already this shard's. */
   shard?: { index: number; count: number; of: number };
   reporters: Reporter[];
+  /** A report that could not be written (a reporter failed): the run's outcome is incomplete. */
+  onProblem?: (text: string) => void;
   signal: AbortSignal;
+}
+
+/** Node says ENOENT for mkdir -p under a read-only mount; the nearest existing parent says why. */
+async function whyNotCreated(dir: string, e: NodeJS.ErrnoException): Promise<string> {
+  if (e.code !== 'ENOENT') return e.code ?? e.message;
+  for (let d = dirname(dir); d !== dirname(d); d = dirname(d)) {
+    const st = await stat(d).catch(() => undefined);
+    if (!st) continue;
+    if (!st.isDirectory()) return `${d} is not a folder`;
+    return access(d, constants.W_OK).then(() => 'ENOENT', (x: NodeJS.ErrnoException) => `${d}: ${x.code ?? x.message}`);
+  }
+  return 'ENOENT';
 }
 
 /** Two TCG guests per core saturate it; memory: 256 MiB guest + QEMU's own. */
@@ -45,8 +61,13 @@ export function defaultJobs(): number {
 export async function run(o: RunOptions): Promise<RunReport> {
   const started = Date.now();
   const jobs = o.jobs ?? defaultJobs();
-  const reporters = new Reporters(o.reporters);
-  await mkdir(o.outDir, { recursive: true });
+  const reporters = new Reporters(o.reporters, o.onProblem);
+  await mkdir(o.outDir, { recursive: true }).catch(async (e: NodeJS.ErrnoException) => {
+    throw new UserError(`cannot create the report folder ${o.outDir}: ${await whyNotCreated(o.outDir, e)}`, 2);
+  });
+  await access(o.outDir, constants.W_OK).catch((e: NodeJS.ErrnoException) => {
+    throw new UserError(`cannot write to the report folder ${o.outDir}: ${e.code ?? e.message}`, 2);
+  });
   await checkPrerequisites();
   await reapOrphans();
   const images = await prepareImages(o.scenarios, o.image, (t) => process.stderr.write(`hil: ${t}\n`));

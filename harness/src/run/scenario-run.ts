@@ -15,6 +15,7 @@ import { runIperf3, type TrafficRun } from '../traffic/iperf3.js';
 import { hwOffloadRefusal } from '../probes/hw-offload.js';
 import { missingOffloadModules } from '../platforms/offload-modules.js';
 import { TeardownStack } from './teardown.js';
+import { injectFault, parseFault } from './faults.js';
 import type { DutBooter } from './dut-boot.js';
 import type { DutImage } from './dut-image.js';
 import { bootOpenWrt } from './openwrt-boot.js';
@@ -96,8 +97,10 @@ export async function runScenario(ctx: ScenarioContext): Promise<ScenarioReport>
   let live: LiveLab | undefined;
   let kept = false;
   const dir = join(ctx.outDir, s.name);
+  let current = 'start';
   const step = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
     if (signal.aborted) throw new Error(`interrupted (${String(signal.reason ?? 'signal')}) before ${name}`);
+    current = name;
     ctx.onStep(name);
     const t = performance.now();
     try {
@@ -195,16 +198,28 @@ export async function runScenario(ctx: ScenarioContext): Promise<ScenarioReport>
     const t0 = performance.now();
     const t0Epoch = Date.now();
     const sampler = new Sampler(dut.shell, platform, t0, s.sampling.intervalMs, Boolean(sqmDevices));
+    const fault = parseFault(process.env.HIL_FAULT);
+    // A DUT that died or stopped answering ends the traffic at once, not when iperf3 gives up.
+    const dead = new AbortController();
+    const trafficSignal = AbortSignal.any([signal, dead.signal]);
+    void dut.console.exited.then(() => dead.abort('the DUT console closed'));
+    void sampler.gaveUp.then(() => dead.abort('the DUT stopped answering'));
     const runs: TrafficRun[] = await step('traffic', async () => {
       sampler.start();
+      const faultTimer = fault && setTimeout(() => void injectFault(fault.kind, dut, lab.names), fault.afterMs);
+      teardown.push('fault timer', async () => clearTimeout(faultTimer));
       try {
-        return await Promise.all(s.traffic.map((t, i) => runIperf3(lab.names, t, BASE_PORT + i, t0, signal)));
+        return await Promise.all(s.traffic.map((t, i) => runIperf3(lab.names, t, BASE_PORT + i, t0, trafficSignal)));
       } finally {
         await sampler.stop();
       }
     });
     const endEpoch = Date.now();
     if (signal.aborted) throw new Error(`interrupted (${String(signal.reason ?? 'signal')}) during traffic`);
+    if (dead.signal.aborted) {
+      const why = sampler.errors[sampler.errors.length - 1] ?? (await dut.shell.run('true').then(() => String(dead.signal.reason), (e: Error) => e.message));
+      throw new Error(`traffic stopped: ${String(dead.signal.reason)}: ${why}`);
+    }
     if (probe && latencyCfg) report.latency = await probe.stop(t0Epoch, endEpoch, latencyCfg.warmupMs);
     if (sampler.errors.length) throw new Error(`sampling failed: ${sampler.errors[0]}`);
 
@@ -247,7 +262,9 @@ export async function runScenario(ctx: ScenarioContext): Promise<ScenarioReport>
     report.status = report.assertions.every((a) => a.passed) ? 'passed' : 'failed';
   } catch (e) {
     report.status = 'error';
-    report.reason = (e as Error).message;
+    const msg = (e as Error).message;
+    // Whatever failed once the run was interrupted failed because of it: say that first.
+    report.reason = signal.aborted && !msg.startsWith('interrupted') ? `interrupted (${String(signal.reason ?? 'signal')}) during ${current}: ${msg}` : msg;
   } finally {
     if (ctx.keep && live && !signal.aborted && (report.status === 'failed' || report.status === 'error')) {
       ctx.keep({ ...live, teardown: () => teardown.runAll() });
@@ -255,6 +272,11 @@ export async function runScenario(ctx: ScenarioContext): Promise<ScenarioReport>
     }
     if (!kept) ctx.onStep('teardown');
     const problems = kept ? [] : await teardown.runAll();
+    const te = live?.dut.console.transcriptError;
+    if (te) {
+      (report.warnings ??= []).push(`console transcript incomplete: ${te}`);
+      ctx.onWarning(`console transcript incomplete: ${te}`);
+    }
     if (problems.length) {
       report.status = 'error';
       report.reason = [report.reason, `teardown: ${problems.join('; ')}`].filter(Boolean).join('; ');

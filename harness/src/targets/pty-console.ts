@@ -11,9 +11,14 @@ export class PtyConsole {
   private listeners: ((data: string) => void)[] = [];
   readonly exited: Promise<{ exitCode: number; signal?: number }>;
   private done = false;
+  /** Why the transcript stopped being written (a full disk, say); the DUT is unaffected. */
+  transcriptError: string | undefined;
 
   constructor(file: string, args: string[], transcriptPath: string) {
     this.transcript = createWriteStream(transcriptPath, { flags: 'a' });
+    this.transcript.on('error', (e: NodeJS.ErrnoException) => {
+      this.transcriptError ??= `${transcriptPath}: ${e.code ?? e.message}`;
+    });
     // QEMU keeps OPOST on its stdio terminal; clearing ONLCR first keeps the guest's
     // bytes as they are (no LF -> CRLF), so command output is exact.
     this.proc = pty.spawn('sh', ['-c', 'stty -onlcr -echo; exec "$@"', 'sh', file, ...args], {
@@ -23,7 +28,7 @@ export class PtyConsole {
       env: { ...process.env, TERM: 'dumb' } as Record<string, string>,
     });
     this.proc.onData((d) => {
-      this.transcript.write(d);
+      if (!this.transcriptError) this.transcript.write(d);
       for (const l of this.listeners) l(d);
     });
     this.exited = new Promise((resolve) =>
@@ -54,7 +59,7 @@ export class PtyConsole {
   }
 
   note(text: string): void {
-    this.transcript.write(`\n[hil] ${text}\n`);
+    if (!this.transcriptError) this.transcript.write(`\n[hil] ${text}\n`);
   }
 
   /** SIGTERM, then SIGKILL if it is still there after graceMs. */
@@ -75,6 +80,7 @@ export class PtyConsole {
       await this.exited;
       clearTimeout(timer);
     }
-    await new Promise<void>((r) => this.transcript.end(r));
+    // end() calls back only on success; a failed stream is already closed.
+    if (!this.transcriptError && !this.transcript.destroyed) await new Promise<void>((r) => this.transcript.end(r));
   }
 }

@@ -91,7 +91,9 @@ export class ConsoleShell implements Shell {
       this.waiter?.();
     });
     void con.exited.then(() => {
-      this.broken ??= 'the DUT console closed (QEMU exited)';
+      // panic=1 and -no-reboot: a panicking guest ends QEMU; its last words say why.
+      const panic = /Kernel panic - not syncing[^\r\n]*/.exec(this.buf);
+      this.broken ??= panic ? `the DUT kernel panicked (${panic[0]}); QEMU exited` : 'the DUT console closed (QEMU exited)';
       this.waiter?.();
     });
   }

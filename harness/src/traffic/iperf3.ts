@@ -14,9 +14,10 @@ export interface TrafficRun {
   endedAtMs: number;
 }
 
-async function waitListening(ns: string, port: number, timeoutMs: number): Promise<void> {
+async function waitListening(ns: string, port: number, timeoutMs: number, signal: AbortSignal): Promise<void> {
   const until = performance.now() + timeoutMs;
   while (performance.now() < until) {
+    if (signal.aborted) throw new Error(`interrupted (${String(signal.reason)}) while the iperf3 server on port ${port} was starting`);
     const r = await exec('ip', ['netns', 'exec', ns, 'ss', '-Hltn', `sport = :${port}`]);
     if (r.stdout.trim()) return;
     await new Promise((res) => setTimeout(res, 20));
@@ -35,7 +36,7 @@ export async function runIperf3(names: LabNames, spec: Traffic, port: number, t0
     timeout: (spec.duration + 30) * 1000,
   });
   try {
-    await waitListening(names.ns.wan, port, 5000);
+    await waitListening(names.ns.wan, port, 5000, signal);
     const args = ['-c', hostAddr('wan', spec.family), '-p', String(port), '-J', '-t', String(spec.duration), '-P', String(spec.streams)];
     args.push(spec.family === 'ipv6' ? '-6' : '-4');
     if (spec.proto === 'udp') args.push('-u');
