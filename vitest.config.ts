@@ -7,5 +7,6 @@ export default defineConfig({
     // The end-to-end file boots VMs; keep unit files from competing with it for the 2 cores.
     fileParallelism: false,
     reporters: ['default'],
+    globalSetup: ['harness/test/global-leaks.ts'],
   },
 });

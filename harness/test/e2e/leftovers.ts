@@ -1,4 +1,5 @@
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 
@@ -31,5 +32,8 @@ export async function leftovers(snapshotDir?: string): Promise<string[]> {
   const links = (await execa('ip', ['-o', 'link', 'show'])).stdout.split('\n').filter((l) => /^\d+: hil\w+[rbv][@:]/.test(l));
   // Live-lab sessions (hil shell, --keep-on-failure) remove their folder when they end.
   const sessions = ls('/run/offload-hil/sessions').map((f) => `session ${f}`);
-  return [...ns, ...taps, ...qemu, ...iperf, ...ping, ...links, ...qmp, ...overlays, ...snaps, ...sessions];
+  // The harness's own temp files (the KVM probe's log) and any mount a lab could leave.
+  const temps = ls(tmpdir()).filter((f) => f.startsWith('hil-kvm-probe-')).map((f) => `temp file ${f}`);
+  const mounts = readFileSync('/proc/mounts', 'utf8').split('\n').filter((l) => /offload-hil|\/hil-\w+-(dut|lan|wan)\b/.test(l)).map((l) => `mount ${l}`);
+  return [...ns, ...taps, ...qemu, ...iperf, ...ping, ...links, ...qmp, ...overlays, ...snaps, ...sessions, ...temps, ...mounts];
 }
