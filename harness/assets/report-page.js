@@ -53,6 +53,14 @@
       { label: 'counter packets', values: tl.map((p) => p.forwardCounterPackets) },
       { label: 'log lines', values: tl.map((p) => (p.forwardLogLines === undefined ? null : p.forwardLogLines)) },
     ]);
+    if (s.flood) {
+      const ft = s.flood.timeline;
+      plot(box, s.name, 'UDP flood: conntrack', 'entries', ft.map((p) => p.tMs / 1000), [
+        { label: 'flood flows tracked', values: ft.map((p) => p.tracked) },
+        { label: 'offloaded', values: ft.map((p) => p.offloaded) },
+        { label: 'all entries', values: ft.map((p) => p.conntrack) },
+      ], true);
+    }
     const shaped = tl.filter((p) => p.shaper);
     plot(box, s.name, 'SQM shaper (since traffic start)', 'packets', shaped.map((p) => p.tMs / 1000), [
       { label: 'drops', values: shaped.map((p) => p.shaper.drops) },

@@ -24,9 +24,10 @@ async function takeConntrack(shell: Shell, t0: number, ruleset: Ruleset): Promis
 }
 
 /** One console round trip for both: samples during traffic must stay cheap. */
-export async function takeSnapshot(shell: Shell, platform: Platform, t0: number, qdiscs = false): Promise<Snapshot> {
+export async function takeSnapshot(shell: Shell, platform: Platform, t0: number, qdiscs = false, conntrack = true): Promise<Snapshot> {
   const tc = qdiscs ? ` && echo ${SEP} && ${platform.bin.tc} -s -j qdisc show` : '';
-  const r = await shell.run(`cat /proc/net/nf_conntrack && echo ${SEP} && ${platform.bin.nft} -j list ruleset && echo ${SEP} && ${platform.bin.nft} list flowtables${tc}`);
+  const ctCmd = conntrack ? 'cat /proc/net/nf_conntrack' : 'true';
+  const r = await shell.run(`${ctCmd} && echo ${SEP} && ${platform.bin.nft} -j list ruleset && echo ${SEP} && ${platform.bin.nft} list flowtables${tc}`);
   const tMs = performance.now() - t0;
   if (r.exitCode !== 0) throw new Error(`snapshot failed (exit ${r.exitCode}): ${r.stderr.trim() || r.stdout.trim()}`);
   const [ct = '', nft = '', fts = '', q] = r.stdout.split(`${SEP}\n`);

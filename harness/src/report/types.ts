@@ -1,5 +1,6 @@
 import type { AccountingReport } from '../expect/accounting.js';
 import type { FlowReport } from '../expect/flows.js';
+import type { FloodReport } from '../expect/flood.js';
 import type { FlowLog } from '../expect/forward-log.js';
 import type { SqmReport } from '../expect/sqm.js';
 import type { LatencyReport } from '../traffic/ping.js';
@@ -114,6 +115,8 @@ export interface ScenarioReport {
   latency?: LatencyReport;
   /** Forward-chain log lines per data stream (firewall.forwardLog), same order as flows. */
   forwardLog?: (FlowLog & { orig: string })[] | { error: string };
+  /** The UDP flood (flood): per round, how many flows reached the flowtable and how fast; counts over time. */
+  flood?: FloodReport;
   /** Conntrack's byte counters against iperf3's. */
   accounting?: AccountingReport;
   assertions: Assertion[];

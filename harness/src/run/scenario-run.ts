@@ -16,6 +16,7 @@ import { hwOffloadRefusal } from '../probes/hw-offload.js';
 import { missingOffloadModules } from '../platforms/offload-modules.js';
 import { TeardownStack } from './teardown.js';
 import { injectFault, parseFault } from './faults.js';
+import { floodAssertions, runFloodRounds } from './flood-step.js';
 import type { DutBooter } from './dut-boot.js';
 import type { DutImage } from './dut-image.js';
 import { bootOpenWrt } from './openwrt-boot.js';
@@ -205,11 +206,16 @@ export async function runScenario(ctx: ScenarioContext): Promise<ScenarioReport>
     void dut.console.exited.then(() => dead.abort('the DUT console closed'));
     void sampler.gaveUp.then(() => dead.abort('the DUT stopped answering'));
     const runs: TrafficRun[] = await step('traffic', async () => {
-      sampler.start();
+      // A flood's thousands of entries are counted on the DUT (flood-step); dumping them each sample would stall it.
+      if (s.traffic.length) sampler.start();
       const faultTimer = fault && setTimeout(() => void injectFault(fault.kind, dut, lab.names), fault.afterMs);
       teardown.push('fault timer', async () => clearTimeout(faultTimer));
       try {
-        return await Promise.all(s.traffic.map((t, i) => runIperf3(lab.names, t, BASE_PORT + i, t0, trafficSignal)));
+        const flood = s.flood && runFloodRounds(dut.shell, lab.names, s.flood, s.sampling.intervalMs, trafficSignal, (t) => ctx.onStep('traffic', t));
+        const iperf = Promise.all(s.traffic.map((t, i) => runIperf3(lab.names, t, BASE_PORT + i, t0, trafficSignal)));
+        const [r, fl] = await Promise.all([iperf, flood]);
+        if (fl) report.flood = fl;
+        return r;
       } finally {
         await sampler.stop();
       }
@@ -224,7 +230,7 @@ export async function runScenario(ctx: ScenarioContext): Promise<ScenarioReport>
     if (sampler.errors.length) throw new Error(`sampling failed: ${sampler.errors[0]}`);
 
     await step('collect', async () => {
-      const final = await takeSnapshot(dut.shell, platform, t0, Boolean(sqmDevices));
+      const final = await takeSnapshot(dut.shell, platform, t0, Boolean(sqmDevices), !s.flood);
       const shaperBase = sqmDevices && qdiscsBefore
         ? { devices: [sqmDevices.egress, sqmDevices.ingress].filter((d): d is string => d !== null), before: qdiscsBefore } : undefined;
       report.timeline = timeline([...sampler.samples, final], shaperBase);
@@ -252,6 +258,7 @@ export async function runScenario(ctx: ScenarioContext): Promise<ScenarioReport>
       if (s.firewall.forwardLog) report.forwardLog = forwardLogs(report.flows, runs, kernelLog, report.timeline);
       const fwd = final.ruleset.counters.find((c) => c.comment === FORWARD_COUNTER_COMMENT);
       report.assertions = evaluate(s.expect, { ...report, forwardCounterPackets: fwd?.packets ?? null });
+      if (s.expect.flood) report.assertions.push(...floodAssertions(s.expect.flood, report.flood));
       report.assertions.push({
         name: 'kernel log clean',
         passed: report.kernelLog.trouble.length === 0,

@@ -52,6 +52,21 @@ export const trafficSchema = z.strictObject({
 });
 export type Traffic = z.infer<typeof trafficSchema>;
 
+/** Many short UDP flows at once (conntrack and the flowtable filling up), optionally repeated: a soak. */
+export const floodSchema = z.strictObject({
+  /** Flows per round, each from its own LAN source port to the WAN host's echo. */
+  flows: z.number().int().min(1).max(20_000),
+  /** Datagrams per flow, each waiting for its echo: the first reply makes the flow offloadable. */
+  packetsPerFlow: z.number().int().min(2).max(100).default(3),
+  /** Flows in progress at a time. */
+  concurrency: z.number().int().min(1).max(1024).default(256),
+  /** Rounds of the flood; with a gap, a soak: flows are offloaded, then expire, again and again. */
+  rounds: z.number().int().min(1).max(1000).default(1),
+  /** Seconds after each round, sampling on, for its flows to expire. */
+  roundGapS: z.number().min(0).max(600).default(0),
+});
+export type Flood = z.infer<typeof floodSchema>;
+
 export const expectSchema = z
   .strictObject({
     offload: z
@@ -125,6 +140,24 @@ export const expectSchema = z
       .strictObject({
         minFraction: z.number().min(0).optional(),
         maxFraction: z.number().min(0).optional(),
+      })
+      .optional(),
+    /** The UDP flood (flood): how many of its flows reached the flowtable, and, over rounds, no drift. */
+    flood: z
+      .strictObject({
+        /** In every round, the most flood flows seen offloaded at once, over the round's flows. */
+        minOffloadedFraction: z.number().min(0).max(1).optional(),
+        /** In every round, the most flood flows offloaded at once over the most in conntrack at once. */
+        minOffloadedOfTracked: z.number().min(0).max(1).optional(),
+        /** Flows that got at least one echo back, over the flows sent, in every round. */
+        minAnsweredFraction: z.number().min(0).max(1).optional(),
+        /** Whether conntrack filled up (nf_conntrack_count reached nf_conntrack_max) and flows went unanswered. */
+        conntrackFull: z.boolean().optional(),
+        /**
+         * Soak: after each round's gap at most this many of its flows are still in conntrack
+         * (they expire), and no round offloads less than 0.9 of the first round's peak.
+         */
+        maxLeftAfterGap: z.number().int().min(0).optional(),
       })
       .optional(),
     forwardCounter: z
@@ -216,7 +249,9 @@ export const scenarioSchema = z.strictObject({
       warmupMs: z.number().int().min(0).max(30_000).default(1500),
     })
     .optional(),
-  traffic: z.array(trafficSchema).min(1),
+  /** iperf3 runs, all at once; a scenario has traffic, a flood, or both. */
+  traffic: z.array(trafficSchema).default([]),
+  flood: floodSchema.optional(),
   sampling: z.strictObject({ intervalMs: z.number().int().min(50).max(10_000).default(300) }).default({ intervalMs: 300 }),
   timeouts: z
     .strictObject({
@@ -234,6 +269,9 @@ export const scenarioSchema = z.strictObject({
   if (s.expect.forwardLog) needs(s.firewall.forwardLog, ['expect', 'forwardLog'], 'expect.forwardLog needs firewall.forwardLog');
   if (s.expect.forwardCounter) needs(s.firewall.forwardCounter, ['expect', 'forwardCounter'], 'expect.forwardCounter needs firewall.forwardCounter: true');
   if (s.expect.engine) needs(s.dut.offloadEngine, ['expect', 'engine'], 'expect.engine needs dut.offloadEngine');
+  if (s.expect.flood) needs(s.flood, ['expect', 'flood'], 'expect.flood needs a flood block');
+  if (s.expect.flows) needs(s.traffic.length, ['expect', 'flows'], 'expect.flows needs traffic (iperf3 streams to follow)');
+  needs(s.traffic.length || s.flood, ['traffic'], 'a scenario needs traffic, a flood, or both');
 });
 
 export type ScenarioInput = z.input<typeof scenarioSchema>;
