@@ -4,6 +4,7 @@ import { cacheCmd } from './cache.js';
 import { doctorCmd } from './doctor.js';
 import { attachCmd, downCmd, execCmd, howToReach, sessionsCmd, shellCmd } from './session.js';
 import { Session } from '../session/session.js';
+import { reexecRootless, wantsRootless } from '../util/rootless.js';
 import { reportCmd } from './report.js';
 import { parseImageRef } from '../images/image-ref.js';
 import { consoleReporter } from '../report/console.js';
@@ -29,6 +30,8 @@ const USAGE = `usage:
                         --retries N: rerun a failed scenario up to N times; a later pass is
                         reported FLAKY (exit 0), a scenario failing every attempt fails
                         --keep-on-failure: leave failed labs up (see attach, exec, down)
+                        --rootless: run inside a user+network+mount namespace of its own (the
+                        default when not root; HIL_ROOTLESS=1 forces it)
   hil shell [--image REF] [--cold] SCENARIO
                         build the scenario's lab, apply its configuration, and make this
                         terminal the DUT console (Ctrl-] detaches and tears the lab down)
@@ -68,6 +71,11 @@ async function holdLabs(id: string, held: HeldLab[], signal: AbortSignal): Promi
   }));
 }
 
+/** The CLI script to run again inside the namespaces. */
+function hilEntry(): string {
+  return join(repoRoot, 'harness', 'bin', 'hil.js');
+}
+
 function runId(): string {
   const d = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
   return `${d}-${process.pid}`;
@@ -76,7 +84,12 @@ function runId(): string {
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   try {
-    if (cmd === 'run') return await runCmd(rest);
+    if (cmd === 'run') {
+      // Without root (or with --rootless) the whole run goes into namespaces of its own.
+      const flag = rest.includes('--rootless');
+      if (wantsRootless(process.env, flag)) return await reexecRootless([hilEntry(), ...argv]);
+      return await runCmd(rest.filter((a) => a !== '--rootless'));
+    }
     if (cmd === 'validate') return await validateCmd(rest);
     if (cmd === 'doctor') return await doctorCmd();
     if (cmd === 'shell') {

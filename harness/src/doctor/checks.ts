@@ -1,4 +1,4 @@
-import { access, constants, statfs } from 'node:fs/promises';
+import { access, constants, stat, statfs } from 'node:fs/promises';
 import { request } from 'node:http';
 import { freemem, totalmem } from 'node:os';
 import { loadDefaultImage } from '../images/default-image.js';
@@ -118,6 +118,19 @@ async function ovmf(): Promise<Check> {
   );
 }
 
+/** Labs without root: user namespaces allowed, and /dev/net/tun open to everyone (Debian's 0666). */
+async function rootless(): Promise<Check> {
+  const userns = await exec('unshare', ['--user', '--map-root-user', '--net', '--mount', 'true']);
+  const mode = await stat('/dev/net/tun').then((s) => s.mode & 0o777, () => undefined);
+  const problems = [
+    ...(userns.exitCode !== 0 ? [`user namespaces refused (${userns.stderr.trim()})`] : []),
+    ...(mode === undefined ? ['no /dev/net/tun'] : (mode & 0o006) !== 0o006 ? [`/dev/net/tun is ${mode.toString(8)}`] : []),
+  ];
+  return problems.length
+    ? { name: 'rootless', level: 'warn', detail: `labs need root here: ${problems.join('; ')}`, fix: 'chmod 0666 /dev/net/tun and sysctl kernel.unprivileged_userns_clone=1 (only for runs without root)' }
+    : { name: 'rootless', level: 'ok', detail: 'labs can run without root (hil run --rootless, the default for other users)' };
+}
+
 /** Every check, in the order a new user meets the problems. */
 export async function runChecks(): Promise<Check[]> {
   const first = await Promise.all([
@@ -133,5 +146,5 @@ export async function runChecks(): Promise<Check[]> {
   const ns = first[0]!.level === 'ok' ? await namespaces() : { name: 'namespaces', level: 'fail' as const, detail: 'not tried without root', fix: 'run as root' };
   const image = await defaultImage();
   return [...first, ns, image, image.level === 'ok' ? await kvm() : { name: 'kvm', level: 'warn' as const, detail: 'not probed: no default image', fix: SETUP },
-    await docker(), await resources(), await leftovers()];
+    await rootless(), await docker(), await resources(), await leftovers()];
 }
