@@ -24,6 +24,8 @@ export interface FlowReport {
   packets: number;
   bytes: number;
   observations: FlowObservation[];
+  /** Conntrack samples taken while the stream ran, found or not: 0 means it was never looked for. */
+  samplesWhileRunning: number;
 }
 
 // Entries in these states belong to a closing connection: the flowtable hands a TCP
@@ -41,8 +43,10 @@ export function matchFlows(runs: TrafficRun[], samples: Snapshot[]): FlowReport[
       const orig = streamTuple(s);
       const observations: FlowObservation[] = [];
       let last: CtEntry | undefined;
+      let looked = 0;
       for (const snap of samples) {
         if (snap.tMs < run.startedAtMs || snap.tMs > run.endedAtMs) continue;
+        looked++;
         const e = snap.conntrack.find((c) => c.proto === run.spec.proto && tupleEquals(c.orig, orig));
         if (!e || (e.tcpState && CLOSING.has(e.tcpState))) continue;
         observations.push({ tMs: Math.round(snap.tMs), state: e.state });
@@ -62,6 +66,7 @@ export function matchFlows(runs: TrafficRun[], samples: Snapshot[]): FlowReport[
         packets: (last?.packets.orig ?? 0) + (last?.packets.reply ?? 0),
         bytes: (last?.bytes.orig ?? 0) + (last?.bytes.reply ?? 0),
         observations,
+        samplesWhileRunning: looked,
       });
     }
   });

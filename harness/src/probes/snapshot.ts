@@ -47,6 +47,7 @@ const FULL_EVERY = 3;
 export class Sampler {
   readonly samples: Snapshot[] = [];
   readonly errors: string[] = [];
+  private readonly durations: number[] = [];
   private stopped = false;
   private loop: Promise<void> | undefined;
   private giveUp!: () => void;
@@ -74,10 +75,17 @@ export class Sampler {
           this.errors.push((e as Error).message);
           if (this.errors.length > 3) return this.giveUp();
         }
+        this.durations.push(performance.now() - began);
         const wait = this.intervalMs - (performance.now() - began);
         if (wait > 0 && !this.stopped) await new Promise((r) => setTimeout(r, wait));
       }
     })();
+  }
+
+  /** How long samples took: under load, a sample can outlast a short stream. */
+  stats(): { samples: number; medianMs: number; maxMs: number } {
+    const d = this.durations.slice().sort((a, b) => a - b);
+    return { samples: d.length, medianMs: Math.round(d[Math.floor(d.length / 2)] ?? 0), maxMs: Math.round(d[d.length - 1] ?? 0) };
   }
 
   async stop(): Promise<void> {

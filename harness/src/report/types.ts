@@ -124,6 +124,8 @@ export interface ScenarioReport {
   kernelLog: { trouble: string[] };
   steps: StepTiming[];
   transcript: string | null;
+  /** The conntrack sampler during traffic: how many samples and how long they took. */
+  sampling?: { samples: number; medianMs: number; maxMs: number };
   /** What went wrong beside the verdict: a console transcript cut short by a full disk, say. */
   warnings?: string[];
   /** With --retries, when the first attempt failed: every attempt, the last one being this report. */

@@ -235,6 +235,7 @@ export async function runScenario(ctx: ScenarioContext): Promise<ScenarioReport>
         ? { devices: [sqmDevices.egress, sqmDevices.ingress].filter((d): d is string => d !== null), before: qdiscsBefore } : undefined;
       report.timeline = timeline([...sampler.samples, final], shaperBase);
       report.flows = matchFlows(runs, sampler.samples);
+      if (sampler.samples.length) report.sampling = sampler.stats();
       report.traffic = runs.map((r) => ({
         proto: r.spec.proto, family: r.spec.family, direction: r.spec.direction, streams: r.spec.streams,
         bitsPerSecond: Math.round(r.client.bitsPerSecond), bytes: Math.max(r.client.bytesReceived, r.client.bytesSent),
@@ -267,6 +268,14 @@ export async function runScenario(ctx: ScenarioContext): Promise<ScenarioReport>
       });
     });
     report.status = report.assertions.every((a) => a.passed) ? 'passed' : 'failed';
+    // A stream no sample ever looked at says nothing about offloading: the host was too
+    // busy to observe the DUT (too many labs at once, traffic too short). Not a verdict.
+    const unseen = report.flows.filter((f) => f.samplesWhileRunning === 0);
+    if (report.status === 'failed' && unseen.length) {
+      const took = report.sampling ? `; samples took up to ${(report.sampling.maxMs / 1000).toFixed(1)} s` : '';
+      report.status = 'error';
+      report.reason = `the DUT could not be observed: ${unseen.length} data stream(s) ran without a conntrack sample${took}; the host is overloaded (use fewer --jobs or longer traffic)`;
+    }
   } catch (e) {
     report.status = 'error';
     const msg = (e as Error).message;

@@ -30,6 +30,14 @@ describe('matching iperf3 streams to conntrack', () => {
     expect(flows[0]!.packets).toBeGreaterThan(1000);
   });
 
+  it('counts the samples taken while each stream ran, found or not: 0 is a stream never looked at', () => {
+    const before = { ...offloaded, tMs: -100 };
+    const after = { ...offloaded, tMs: 5100 };
+    expect(matchFlows(runs, [before, offloaded, after]).map((f) => f.samplesWhileRunning)).toEqual([1, 1, 1]);
+    const unseen = matchFlows(runs, [before, after]);
+    expect(unseen.map((f) => [f.samplesWhileRunning, f.matched])).toEqual([[0, false], [0, false], [0, false]]);
+  });
+
   it('closing TCP entries do not count as the stream\'s state; slow-path entries are none', () => {
     const closing = { tMs: 4000, conntrack: parseConntrack(fx('proc-nf_conntrack-slowpath.txt')), ruleset: rs };
     const flows = matchFlows(runs, [offloaded, closing]);
