@@ -30,18 +30,22 @@ function latencyIncrease(l: LatencyReport | null): number | null {
 
 /**
  * `sqm: effective`: every shaped direction within its rate plus the tolerance, and latency
- * under load within the bound over idle. `sqm: bypassed`: every shaped direction well
- * above its rate while its shaper saw under a tenth of the bytes. The actual text carries the numbers.
+ * under load within the bound over idle. `sqm: bypassed`: no shaper saw a tenth of its
+ * direction's bytes, and the fastest shaped direction went well above its rate. Not every
+ * direction: unshaped, a saturated upload queue delays the download's ACKs by its whole
+ * buffer, and the download can fall below the rate (measured: 37.7 up, 11.4 down at 20M).
+ * The actual text carries the numbers.
  */
 export function sqmAssertion(want: Want, sqm: SqmReport | undefined, latency: LatencyReport | null): Assertion {
   const expected =
     want.state === 'effective'
       ? `sqm effective: each shaped direction <= rate x ${(1 + want.rateTolerance).toFixed(2)}, median latency under load <= idle + ${want.maxLatencyIncreaseMs} ms`
-      : `sqm bypassed: each shaped direction >= rate x ${want.bypassFactor}, its shaper seeing < 10% of the bytes`;
+      : `sqm bypassed: every shaper seeing < 10% of its direction's bytes, the fastest direction >= rate x ${want.bypassFactor}`;
   if (!sqm) return { name: 'sqm', passed: false, expected, actual: 'no SQM was applied' };
   const rise = latencyIncrease(latency);
   const parts: string[] = [];
   let ok = true;
+  let fastest = 0;
   for (const d of sqm.directions) {
     const seen = d.shaper && d.trafficBytes > 0 ? d.shaper.bytes / d.trafficBytes : null;
     const shaperText = d.shaper ? `${d.device} ${d.shaper.kind} saw ${d.shaper.bytes} B (${seen === null ? 'n/a' : `${(seen * 100).toFixed(1)}%`}), ${d.shaper.drops} drops, ${d.shaper.marks} marks` : `no shaper on ${d.device}`;
@@ -52,9 +56,11 @@ export function sqmAssertion(want: Want, sqm: SqmReport | undefined, latency: La
     } else if (want.state === 'effective') {
       ok &&= d.throughputBitsPerSecond <= d.rateBitsPerSecond * (1 + want.rateTolerance);
     } else {
-      ok &&= d.throughputBitsPerSecond >= d.rateBitsPerSecond * want.bypassFactor && seen !== null && seen < 0.1;
+      ok &&= seen !== null && seen < 0.1;
+      fastest = Math.max(fastest, d.throughputBitsPerSecond / d.rateBitsPerSecond);
     }
   }
+  if (want.state === 'bypassed') ok &&= fastest >= want.bypassFactor;
   if (latency) parts.push(`latency idle ${ms(latency.idle.medianMs)}, under load median ${ms(latency.loaded.medianMs)} p95 ${ms(latency.loaded.p95Ms)} (${latency.loaded.lost}/${latency.loaded.samples} lost)`);
   if (want.state === 'effective') ok &&= rise !== null && rise <= want.maxLatencyIncreaseMs;
   return { name: 'sqm', passed: ok, expected, actual: parts.join('; ') };

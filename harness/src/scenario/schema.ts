@@ -122,7 +122,7 @@ export const expectSchema = z
         rateTolerance: z.number().min(0).max(2).default(0.15),
         /** effective: median latency under load exceeds the idle median by at most this (measured: 1-3 ms shaped, 39-83 ms with the rate ten times too high). */
         maxLatencyIncreaseMs: z.number().positive().default(15),
-        /** bypassed: throughput at least the rate times this (measured: 1.5-1.9 at 20 Mbit/s under a 40 Mbit/s modem), and the shaper saw under a tenth of the bytes. */
+        /** bypassed: the fastest shaped direction at least its rate times this (measured: 1.5-1.9 at 20 Mbit/s under a 40 Mbit/s modem), every shaper having seen under a tenth of the bytes. */
         bypassFactor: z.number().min(1).default(1.25),
       })
       .optional(),

@@ -48,6 +48,10 @@ describe('sqm assertion', () => {
     expect(sqmAssertion(want('bypassed'), { config, directions: run(33.3, 37.3, 0.0003, 0.0004) }, lat(1.2, 83.1)).passed).toBe(true);
     // Fast, but the shaper counted the bytes: not bypassed.
     expect(sqmAssertion(want('bypassed'), { config, directions: run(33.3, 37.3, 1.0, 0.0004) }, lat(1.2, 83.1)).passed).toBe(false);
+    // Unshaped, the upload's queue starves the download's ACKs: one fast direction is enough (seen in CI: 37.7 / 11.4).
+    expect(sqmAssertion(want('bypassed'), { config, directions: run(37.7, 11.4, 0.0003, 0.003) }, lat(1.0, 82.9)).passed).toBe(true);
+    // Neither direction above the rate: the shapers were idle, but nothing shows a bypass.
+    expect(sqmAssertion(want('bypassed'), { config, directions: run(21, 19, 0.0003, 0.0004) }, lat(1.0, 2)).passed).toBe(false);
   });
 
   it('a shaped direction without traffic cannot be judged', () => {
