@@ -2,8 +2,7 @@ import { parseArgs } from 'node:util';
 import { join, resolve } from 'node:path';
 import { cacheCmd } from './cache.js';
 import { doctorCmd } from './doctor.js';
-import { attachCmd, downCmd, execCmd, howToReach, sessionsCmd, shellCmd } from './session.js';
-import { Session } from '../session/session.js';
+import { attachCmd, downCmd, execCmd, holdLabs, sessionsCmd, shellCmd, type HeldLab } from './session.js';
 import { reexecRootless, wantsRootless } from '../util/rootless.js';
 import { reportCmd } from './report.js';
 import { parseImageRef } from '../images/image-ref.js';
@@ -50,26 +49,6 @@ const USAGE = `usage:
 exit codes: 0 all passed, 1 a scenario failed or errored, or a report or transcript could not be
             written (disk full), 2 usage, scenario file or report folder errors,
             130/143 interrupted by SIGINT/SIGTERM (a partial report is written)`;
-
-type HeldLab = Parameters<NonNullable<Parameters<typeof run>[0]['keep']>>[0];
-
-/** --keep-on-failure: failed labs stay up, reachable, until each is downed or a signal comes. */
-async function holdLabs(id: string, held: HeldLab[], signal: AbortSignal): Promise<void> {
-  const sessions = await Promise.all(held.map(async (h) => {
-    const s = new Session(`${id}-${h.scenario}`, h.scenario, h.names.ns, h.dut.console);
-    await s.start();
-    return { s, h };
-  }));
-  process.stderr.write(`\nhil: kept ${held.length} failed lab(s) up; Ctrl-C tears them all down, or:\n` +
-    sessions.map(({ s, h }) => `${h.scenario}:\n${howToReach(s.info.id)}`).join('\n') + '\n');
-  const aborted = new Promise<void>((r) => (signal.aborted ? r() : signal.addEventListener('abort', () => r(), { once: true })));
-  await Promise.all(sessions.map(async ({ s, h }) => {
-    await Promise.race([s.down, s.dutGone, aborted]);
-    await s.end();
-    const problems = await h.teardown();
-    process.stderr.write(`hil: ${h.scenario}: lab torn down${problems.length ? ` (${problems.join('; ')})` : ''}\n`);
-  }));
-}
 
 /** The CLI script to run again inside the namespaces. */
 function hilEntry(): string {

@@ -126,3 +126,23 @@ export async function sessionsCmd(): Promise<number> {
   process.stdout.write(all.length ? all.map((s) => `${s.id}  ${s.scenario}  pid ${s.pid}  since ${s.startedAt}`).join('\n') + '\n' : 'no live labs\n');
   return 0;
 }
+
+export type HeldLab = Parameters<NonNullable<Parameters<typeof run>[0]['keep']>>[0];
+
+/** --keep-on-failure: failed labs stay up, reachable, until each is downed or a signal comes. */
+export async function holdLabs(id: string, held: HeldLab[], signal: AbortSignal): Promise<void> {
+  const sessions = await Promise.all(held.map(async (h) => {
+    const s = new Session(`${id}-${h.scenario}`, h.scenario, h.names.ns, h.dut.console);
+    await s.start();
+    return { s, h };
+  }));
+  process.stderr.write(`\nhil: kept ${held.length} failed lab(s) up; Ctrl-C tears them all down, or:\n` +
+    sessions.map(({ s, h }) => `${h.scenario}:\n${howToReach(s.info.id)}`).join('\n') + '\n');
+  const aborted = new Promise<void>((r) => (signal.aborted ? r() : signal.addEventListener('abort', () => r(), { once: true })));
+  await Promise.all(sessions.map(async ({ s, h }) => {
+    await Promise.race([s.down, s.dutGone, aborted]);
+    await s.end();
+    const problems = await h.teardown();
+    process.stderr.write(`hil: ${h.scenario}: lab torn down${problems.length ? ` (${problems.join('; ')})` : ''}\n`);
+  }));
+}
