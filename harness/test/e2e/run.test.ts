@@ -103,7 +103,7 @@ describe('hil run, end to end', () => {
       for (const s of rep.scenarios.filter((x) => x.name !== 'module-missing')) expect(s.firewall).toMatchObject({ loaded: true, nftErrors: [] });
     }
     const junit = readFileSync(join(warmOut, 'junit.xml'), 'utf8');
-    expect(junit.match(/<testcase /g)).toHaveLength(21);
+    expect(junit.match(/<testcase /g)).toHaveLength(24);
     expect(await leftovers(snaps)).toEqual([]);
   }, 900_000);
 
