@@ -36,7 +36,13 @@ export async function reexecRootless(argv: string[]): Promise<number> {
     '--user', '--map-root-user', '--net', '--mount', '--propagation', 'private', '--kill-child=SIGTERM', '--',
     'sh', '-c', 'mount -t tmpfs -o mode=755 hil-run /run && ip link set lo up && exec "$@"', 'sh', process.execPath, ...argv,
   ], { stdio: 'inherit', reject: false, env: { [IN_ROOTLESS]: '1' } });
-  const forward = (sig: NodeJS.Signals) => void innerPid(child.pid!).then((pid) => pid && process.kill(pid, sig));
+  const forward = (sig: NodeJS.Signals) => void innerPid(child.pid!).then((pid) => {
+    try {
+      if (pid) process.kill(pid, sig);
+    } catch {
+      /* it ended on its own meanwhile */
+    }
+  });
   process.on('SIGINT', forward);
   process.on('SIGTERM', forward);
   try {

@@ -41,6 +41,21 @@ describe('rootless labs', () => {
     expect(await leftovers()).toEqual([]);
   }, 120_000);
 
+  it('SIGTERM to a rootless run reaches the harness inside: 143, a partial report, nothing left', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'hil-e2e-rootless-'));
+    const p = execa('node', [hilJs, 'run', '--rootless', 'scenarios/sw-offload.yaml', '--out', out], { cwd: root, reject: false, forceKillAfterDelay: false, env: { CI: 'true' } });
+    let err = '';
+    let sent = false;
+    p.stderr!.on('data', (d) => {
+      err += d;
+      if (!sent && /\] traffic/.test(err)) sent = p.kill('SIGTERM');
+    });
+    const r = await p;
+    expect(r.exitCode, err).toBe(143);
+    expect((JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as RunReport).scenarios[0]!.reason).toMatch(/interrupted \(SIGTERM\)/);
+    expect(await leftovers()).toEqual([]);
+  }, 120_000);
+
   it('as an unprivileged user: a clear error where /dev/net/tun is closed, a passing lab where it is open', async () => {
     const tunMode = statSync('/dev/net/tun').mode & 0o777;
     // The user's own cache with the default image root built (its snapshots go there too).
