@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { parseArgsOr } from './args.js';
 import { join, resolve } from 'node:path';
 import { cacheCmd } from './cache.js';
 import { doctorCmd } from './doctor.js';
@@ -109,16 +109,10 @@ async function validateCmd(args: string[]): Promise<number> {
 }
 
 async function runCmd(args: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args, allowPositionals: true, options: {
+  const { values, positionals } = parseArgsOr({ args, allowPositionals: true, options: {
       out: { type: 'string' }, jobs: { type: 'string' }, cold: { type: 'boolean' }, image: { type: 'string' },
       shard: { type: 'string' }, retries: { type: 'string' }, 'keep-on-failure': { type: 'boolean' },
-    } });
-  } catch (e) {
-    throw new UserError(`${(e as Error).message}\n${USAGE}`);
-  }
-  const { values, positionals } = parsed;
+    } }, USAGE);
   if (!positionals.length) throw new UserError(`run needs scenario files or folders\n${USAGE}`);
   const jobs = values.jobs === undefined ? undefined : Number(values.jobs);
   if (jobs !== undefined && !(Number.isInteger(jobs) && jobs >= 1)) throw new UserError(`--jobs must be a positive integer, not "${values.jobs}"`);

@@ -1,5 +1,4 @@
 import { connect } from 'node:net';
-import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { execa } from 'execa';
 import { parseImageRef } from '../images/image-ref.js';
 import { consoleReporter } from '../report/console.js';
@@ -10,15 +9,7 @@ import { loadScenarios } from '../scenario/load.js';
 import { listSessions, Session, type SessionInfo } from '../session/session.js';
 import { joinTerminal, type ConsoleIo } from '../session/terminal.js';
 import { UserError } from '../util/errors.js';
-
-/** parseArgs, with its complaints as one-line usage errors (exit 2) instead of stacks. */
-function parseArgsOr<const T extends ParseArgsConfig>(config: T, usage: string): ReturnType<typeof parseArgs<T>> {
-  try {
-    return parseArgs(config);
-  } catch (e) {
-    throw new UserError(`${(e as Error).message}\nusage: ${usage}`);
-  }
-}
+import { parseArgsOr } from './args.js';
 
 /** How to reach a live lab, printed when one is handed to a person. */
 export function howToReach(id: string): string {
@@ -63,7 +54,7 @@ async function request(info: SessionInfo, what: 'attach' | 'down'): Promise<impo
 
 /** `hil shell SCENARIO`: the scenario's lab, configured, with the DUT console on this terminal. */
 export async function shellCmd(argv: string[], outDir: string, runId: string): Promise<number> {
-  const { values, positionals } = parseArgsOr({ args: argv, allowPositionals: true, options: { image: { type: 'string' }, cold: { type: 'boolean' } } }, 'hil shell [--image REF] [--cold] SCENARIO');
+  const { values, positionals } = parseArgsOr({ args: argv, allowPositionals: true, options: { image: { type: 'string' }, cold: { type: 'boolean' } } }, 'usage: hil shell [--image REF] [--cold] SCENARIO');
   if (positionals.length !== 1) throw new UserError('shell needs exactly one scenario file');
   const scenarios = await loadScenarios(positionals);
   if (scenarios.length !== 1) throw new UserError(`shell needs one scenario; ${positionals[0]} holds ${scenarios.length}`);
@@ -91,7 +82,7 @@ export async function shellCmd(argv: string[], outDir: string, runId: string): P
 
 /** `hil exec [--session ID] lan|wan -- CMD...`: runs in the lab host's namespace, stdio joined. */
 export async function execCmd(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgsOr({ args: argv, allowPositionals: true, options: { session: { type: 'string' } } }, 'hil exec [--session ID] lan|wan -- CMD [ARGS...]');
+  const { values, positionals } = parseArgsOr({ args: argv, allowPositionals: true, options: { session: { type: 'string' } } }, 'usage: hil exec [--session ID] lan|wan -- CMD [ARGS...]');
   const [where, ...cmd] = positionals;
   if ((where !== 'lan' && where !== 'wan') || !cmd.length) throw new UserError('usage: hil exec [--session ID] lan|wan -- CMD [ARGS...]');
   const [info] = await pickSessions(values.session);

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { link, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../util/atomic-write.js';
 import { join } from 'node:path';
 import { cacheDir } from '../util/paths.js';
 import type { SnapshotKey } from './key.js';
@@ -127,9 +128,7 @@ export class SnapshotStore {
   }
 
   private async writeMeta(meta: SnapshotMeta): Promise<void> {
-    const tmp = `${this.metaPath(meta.key)}.${process.pid}.tmp`;
-    await writeFile(tmp, JSON.stringify(meta, null, 2));
-    await rename(tmp, this.metaPath(meta.key));
+    await writeFileAtomic(this.metaPath(meta.key), JSON.stringify(meta, null, 2));
   }
 
   async remove(key: string): Promise<void> {
