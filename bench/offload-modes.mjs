@@ -1,10 +1,11 @@
 // Throughput and DUT CPU time per gigabyte for no offload, software offload and simulated
 // hardware offload, on one DUT in one run: the router's ports are hil_offload's lan0/wan0 in
 // all three modes, so only the offload path differs. DUT CPU is the guest's own busy time
-// (/proc/stat: everything but idle and iowait) while iperf3 runs. Under TCG a guest moving
+// while iperf3 runs (elapsed × CPUs − idle, from /proc/uptime). Under TCG a guest moving
 // traffic as fast as it can is always ~100 % busy, so CPU per GB then only mirrors
 // throughput; RATE=... offers a fixed load instead.
 import { execa } from 'execa';
+import { rm, writeFile } from 'node:fs/promises';
 import { Lab } from '../harness/dist/lab/lab.js';
 import { newRunToken } from '../harness/dist/lab/names.js';
 import { DutBooter } from '../harness/dist/run/dut-boot.js';
@@ -20,6 +21,15 @@ const udpLen = process.env.UDP_LEN;
 // shows what each path costs; unset, iperf3 goes as fast as it can (throughput).
 const rate = process.env.RATE;
 const extra = udpLen ? ['-u', '-b', rate ?? '0', '-l', udpLen] : rate ? ['-b', rate] : [];
+// ICOUNT=1: QEMU's -icount shift=0 makes the guest's clock count its own instructions (1 ns each)
+// while it runs, so its busy time is the work done, free of how busy the host happened to be.
+const icount = process.env.ICOUNT === '1';
+const profile = await loadProfile('x86-64');
+const wrapper = `/tmp/hil-bench-icount-${process.pid}.sh`;
+if (icount) {
+  await writeFile(wrapper, `#!/bin/sh\nexec ${profile.binary} "$@" -icount shift=0,sleep=on\n`, { mode: 0o755 });
+  profile.binary = wrapper;
+}
 const lab = await Lab.create(newRunToken(), 0);
 // QEMU on core 0, the lab's iperf3 on core 1 (PIN=0 to leave scheduling alone): otherwise the
 // traffic generator steals the guest's core and the guest's own CPU accounting goes astray.
@@ -27,7 +37,7 @@ const pin = process.env.PIN !== '0';
 const ns = (side, args) => execa('ip', ['netns', 'exec', lab.names.ns[side], ...(pin ? ['taskset', '-c', '1'] : []), ...args], { reject: false, timeout: (seconds + 20) * 1000 });
 try {
   const { dut } = await new DutBooter(null).boot({
-    name: `hil-${lab.names.id}`, profile: await loadProfile('x86-64'), image: await loadDefaultImage(), accel: { accel: 'tcg', reason: 'bench' },
+    name: `hil-${lab.names.id}`, profile, image: await loadDefaultImage(), accel: { accel: 'tcg', reason: 'bench' },
     netns: lab.names.ns.dut, taps: lab.names.taps, transcript: `/tmp/hil-bench-modes-${process.pid}.log`, bootTimeoutMs: 60000, commandTimeoutMs: 20000,
   });
   await lab.wireHosts();
@@ -37,10 +47,12 @@ try {
   }
   const platform = new DefaultPlatform({ entries: 256, hwTcOffload: true });
   await platform.configureNetwork(dut.shell);
+  const cpus = Number((await dut.shell.run('nproc')).stdout.trim());
+  // /proc/stat's busy fields are sampled at each tick; the idle time in /proc/uptime is measured
+  // (nohz), so busy = elapsed × CPUs − idle is exact to its 10 ms print resolution. In USER_HZ units.
   const busy = async () => {
-    const f = (await dut.shell.run('head -n1 /proc/stat')).stdout.trim().split(/\s+/).slice(1).map(Number);
-    const total = f.reduce((a, b) => a + b, 0);
-    return { busy: total - f[3] - f[4], total };
+    const [up, idle] = (await dut.shell.run('cat /proc/uptime')).stdout.trim().split(/\s+/).map(Number);
+    return { busy: (up * cpus - idle) * 100, total: up * cpus * 100 };
   };
   const rows = { none: [], sw: [], hw: [] };
   for (let r = 0; r < rounds; r++) {
@@ -70,4 +82,5 @@ try {
   await dut.stop();
 } finally {
   await lab.destroy();
+  await rm(wrapper, { force: true });
 }
