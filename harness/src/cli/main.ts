@@ -19,12 +19,16 @@ import { UserError } from '../util/errors.js';
 import { repoRoot } from '../util/paths.js';
 
 const USAGE = `usage:
-  hil run [--out DIR] [--jobs N] [--cold] [--image REF] [--shard I/N] [--retries N] SCENARIO_OR_FOLDER...
+  hil run [--out DIR] [--jobs N] [--measure-jobs N] [--cold] [--image REF] [--shard I/N] [--retries N] SCENARIO_OR_FOLDER...
                         run scenarios (on the default image unless --image or the scenario's
                         target.image names another: a path, URL#sha256=HEX, or
                         kernel=REF,rootfs=REF); on the default image the first scenario per DUT
                         configuration saves the booted VM, later ones restore it
                         (--cold: boot every scenario, use and save no snapshot)
+                        --jobs N: labs at once (default: cores, bounded by memory)
+                        --measure-jobs N: of those, how many run traffic and measure at
+                        once (default: cores); the others wait booted, so a slow host
+                        makes the run slower, not its verdicts wrong
                         --shard I/N: only the I-th of N slices (by name, round-robin), for CI jobs
                         --retries N: rerun a failed scenario up to N times; a later pass is
                         reported FLAKY (exit 0), a scenario failing every attempt fails
@@ -111,11 +115,13 @@ async function validateCmd(args: string[]): Promise<number> {
 async function runCmd(args: string[]): Promise<number> {
   const { values, positionals } = parseArgsOr({ args, allowPositionals: true, options: {
       out: { type: 'string' }, jobs: { type: 'string' }, cold: { type: 'boolean' }, image: { type: 'string' },
-      shard: { type: 'string' }, retries: { type: 'string' }, 'keep-on-failure': { type: 'boolean' },
+      shard: { type: 'string' }, retries: { type: 'string' }, 'keep-on-failure': { type: 'boolean' }, 'measure-jobs': { type: 'string' },
     } }, USAGE);
   if (!positionals.length) throw new UserError(`run needs scenario files or folders\n${USAGE}`);
   const jobs = values.jobs === undefined ? undefined : Number(values.jobs);
   if (jobs !== undefined && !(Number.isInteger(jobs) && jobs >= 1)) throw new UserError(`--jobs must be a positive integer, not "${values.jobs}"`);
+  const measureJobs = values['measure-jobs'] === undefined ? undefined : Number(values['measure-jobs']);
+  if (measureJobs !== undefined && !(Number.isInteger(measureJobs) && measureJobs >= 1)) throw new UserError(`--measure-jobs must be a positive integer, not "${values['measure-jobs']}"`);
   const retries = values.retries === undefined ? 0 : Number(values.retries);
   if (!(Number.isInteger(retries) && retries >= 0)) throw new UserError(`--retries must be a non-negative integer, not "${values.retries}"`);
   const shard = values.shard === undefined ? undefined : parseShard(values.shard);
@@ -145,7 +151,7 @@ async function runCmd(args: string[]): Promise<number> {
   process.on('SIGTERM', onSignal);
   try {
     const report = await run({
-      scenarios, outDir, runId: id, jobs, cold: values.cold, retries, shard: shard && { ...shard, of: all.length }, image: values.image === undefined ? undefined : parseImageRef(values.image, process.cwd()), signal: ac.signal,
+      scenarios, outDir, runId: id, jobs, measureJobs, cold: values.cold, retries, shard: shard && { ...shard, of: all.length }, image: values.image === undefined ? undefined : parseImageRef(values.image, process.cwd()), signal: ac.signal,
       reporters: [consoleReporter(), jsonReporter(outDir), junitReporter(outDir), htmlReporter(outDir), githubReporter()],
       keep: values['keep-on-failure'] ? (h) => held.push(h) : undefined,
       onProblem: (text) => problems.push(text),

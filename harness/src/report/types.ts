@@ -39,6 +39,8 @@ export interface Attempt {
 
 export interface StepTiming {
   name: string;
+  /** Wall-clock start (ms since the epoch): lines steps of parallel labs up against each other. */
+  startMs?: number;
   durationMs: number;
 }
 
@@ -139,7 +141,7 @@ export interface RunReport {
   runId: string;
   startedAt: string;
   durationMs: number;
-  host: { node: string; jobs: number };
+  host: { node: string; jobs: number; measureJobs?: number };
   /** With --shard: which slice of the scenario set this run took. */
   shard?: { index: number; count: number; of: number };
   retries?: number;

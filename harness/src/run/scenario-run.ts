@@ -27,6 +27,7 @@ import { rateBits } from '../scenario/schema.js';
 import { LatencyProbe } from '../traffic/ping.js';
 import { forwardLogs, markTrafficStart, qdiscDeltas, readQdiscs } from './caveat-probes.js';
 import { sqmDirections } from '../expect/sqm.js';
+import type { LimitFunction } from 'p-limit';
 import { accounting } from '../expect/accounting.js';
 import type { SqmDevices } from '../platforms/sqm.js';
 import { qdiscDelta, type QdiscStats } from '../probes/qdisc.js';
@@ -46,6 +47,8 @@ export interface ScenarioContext {
   onStep: (step: string, detail?: string) => void;
   /** `hil shell`: once configured, the lab is the user's until this resolves; no traffic runs. */
   interactive?: (lab: LiveLab) => Promise<void>;
+  /** Bounds how many labs run their traffic and measurement at once (`--measure-jobs`). */
+  measureGate?: LimitFunction;
   /** `--keep-on-failure`: a failed or errored lab is handed over here, its teardown with it. */
   keep?: (held: LiveLab & { teardown: () => Promise<string[]> }) => void;
 }
@@ -104,10 +107,11 @@ export async function runScenario(ctx: ScenarioContext): Promise<ScenarioReport>
     current = name;
     ctx.onStep(name);
     const t = performance.now();
+    const startMs = Date.now();
     try {
       return await fn();
     } finally {
-      report.steps.push({ name, durationMs: Math.round(performance.now() - t) });
+      report.steps.push({ name, startMs, durationMs: Math.round(performance.now() - t) });
     }
   };
 
@@ -183,90 +187,103 @@ export async function runScenario(ctx: ScenarioContext): Promise<ScenarioReport>
       return report;
     }
 
-    const latencyCfg = s.latency ?? (s.expect.sqm ? { intervalMs: 100, idleMs: 2000, warmupMs: 1500 } : undefined);
-    let probe: LatencyProbe | undefined;
-    if (latencyCfg) {
-      await step('idle', async () => {
-        probe = new LatencyProbe(lab.names, latencyCfg.intervalMs);
-        teardown.push('latency probe', () => probe!.kill());
-        probe.start();
-        await new Promise((res) => setTimeout(res, latencyCfg.idleMs));
-      });
-    }
-    if (sqmDevices) qdiscsBefore = await readQdiscs(dut.shell, platform);
-    if (s.firewall.forwardLog) await markTrafficStart(dut.shell);
+    // From the idle probe to the last reading, the DUT is measured: only so many labs at a
+    // time, so that labs booting or tearing down beside them do not starve the measurement.
+    const queuedAt = performance.now();
+    const measure = async () => {
+      const waited = Math.round(performance.now() - queuedAt);
+      if (waited > 0) report.steps.push({ name: 'queued', startMs: Date.now() - waited, durationMs: waited });
+      const latencyCfg = s.latency ?? (s.expect.sqm ? { intervalMs: 100, idleMs: 2000, warmupMs: 1500 } : undefined);
+      let probe: LatencyProbe | undefined;
+      if (latencyCfg) {
+        await step('idle', async () => {
+          probe = new LatencyProbe(lab.names, latencyCfg.intervalMs);
+          teardown.push('latency probe', () => probe!.kill());
+          probe.start();
+          await new Promise((res) => setTimeout(res, latencyCfg.idleMs));
+        });
+      }
+      if (sqmDevices) qdiscsBefore = await readQdiscs(dut.shell, platform);
+      if (s.firewall.forwardLog) await markTrafficStart(dut.shell);
 
-    const t0 = performance.now();
-    const t0Epoch = Date.now();
-    const sampler = new Sampler(dut.shell, platform, t0, s.sampling.intervalMs, Boolean(sqmDevices));
-    const fault = parseFault(process.env.HIL_FAULT);
-    // A DUT that died or stopped answering ends the traffic at once, not when iperf3 gives up.
-    const dead = new AbortController();
-    const trafficSignal = AbortSignal.any([signal, dead.signal]);
-    void dut.console.exited.then(() => dead.abort('the DUT console closed'));
-    void sampler.gaveUp.then(() => dead.abort('the DUT stopped answering'));
-    const runs: TrafficRun[] = await step('traffic', async () => {
-      // A flood's thousands of entries are counted on the DUT (flood-step); dumping them each sample would stall it.
-      if (s.traffic.length) sampler.start();
-      const faultTimer = fault && setTimeout(() => void injectFault(fault.kind, dut, lab.names), fault.afterMs);
-      teardown.push('fault timer', async () => clearTimeout(faultTimer));
-      try {
-        const flood = s.flood && runFloodRounds(dut.shell, lab.names, s.flood, s.sampling.intervalMs, trafficSignal, (t) => ctx.onStep('traffic', t));
-        const iperf = Promise.all(s.traffic.map((t, i) => runIperf3(lab.names, t, BASE_PORT + i, t0, trafficSignal)));
-        const [r, fl] = await Promise.all([iperf, flood]);
-        if (fl) report.flood = fl;
-        return r;
-      } finally {
-        await sampler.stop();
-      }
-    });
-    const endEpoch = Date.now();
-    if (signal.aborted) throw new Error(`interrupted (${String(signal.reason ?? 'signal')}) during traffic`);
-    if (dead.signal.aborted) {
-      const why = sampler.errors[sampler.errors.length - 1] ?? (await dut.shell.run('true').then(() => String(dead.signal.reason), (e: Error) => e.message));
-      throw new Error(`traffic stopped: ${String(dead.signal.reason)}: ${why}`);
-    }
-    if (probe && latencyCfg) report.latency = await probe.stop(t0Epoch, endEpoch, latencyCfg.warmupMs);
-    if (sampler.errors.length) throw new Error(`sampling failed: ${sampler.errors[0]}`);
-
-    await step('collect', async () => {
-      const final = await takeSnapshot(dut.shell, platform, t0, Boolean(sqmDevices), !s.flood);
-      const shaperBase = sqmDevices && qdiscsBefore
-        ? { devices: [sqmDevices.egress, sqmDevices.ingress].filter((d): d is string => d !== null), before: qdiscsBefore } : undefined;
-      report.timeline = timeline([...sampler.samples, final], shaperBase);
-      report.flows = matchFlows(runs, sampler.samples);
-      if (sampler.samples.length) report.sampling = sampler.stats();
-      report.traffic = runs.map((r) => ({
-        proto: r.spec.proto, family: r.spec.family, direction: r.spec.direction, streams: r.spec.streams,
-        bitsPerSecond: Math.round(r.client.bitsPerSecond), bytes: Math.max(r.client.bytesReceived, r.client.bytesSent),
-        error: r.client.error ?? null,
-        intervals: r.client.intervals.map((i) => ({ tMs: Math.round(r.startedAtMs + i.endS * 1000), bitsPerSecond: i.bitsPerSecond })),
-      }));
-      if (s.sqm && sqmDevices && qdiscsBefore) {
-        const shapers = qdiscDeltas(qdiscsBefore, await readQdiscs(dut.shell, platform));
-        report.sqm = { config: s.sqm, directions: sqmDirections(s.sqm, sqmDevices, report.traffic, shapers) };
-      }
-      const acct = (await dut.shell.run('cat /proc/sys/net/netfilter/nf_conntrack_acct')).stdout.trim() === '1';
-      report.accounting = accounting(report.flows, runs, final.conntrack, acct, final.ruleset.flowtables.some((f) => f.flags.includes('counter')));
-      if (platform.systemLog) {
-        report.systemLog = join(dir, 'logread.txt');
-        await writeFile(report.systemLog, await platform.systemLog(dut.shell));
-      }
-      if (s.dut.offloadEngine) report.engine = await readEngine(dut.shell, platform.devices.lan, s.expect.engine?.drainedWithinMs);
-      const dmesg = await dut.shell.run(platform.bin.dmesg);
-      const kernelLog = parseDmesg(dmesg.stdout);
-      report.kernelLog.trouble = kernelTrouble(kernelLog).map((l) => l.text);
-      if (s.firewall.forwardLog) report.forwardLog = forwardLogs(report.flows, runs, kernelLog, report.timeline);
-      const fwd = final.ruleset.counters.find((c) => c.comment === FORWARD_COUNTER_COMMENT);
-      report.assertions = evaluate(s.expect, { ...report, forwardCounterPackets: fwd?.packets ?? null });
-      if (s.expect.flood) report.assertions.push(...floodAssertions(s.expect.flood, report.flood));
-      report.assertions.push({
-        name: 'kernel log clean',
-        passed: report.kernelLog.trouble.length === 0,
-        expected: 'no kernel warning, BUG or oops',
-        actual: report.kernelLog.trouble.length ? report.kernelLog.trouble.slice(0, 3).join(' | ') : 'clean',
+      const t0 = performance.now();
+      const t0Epoch = Date.now();
+      const sampler = new Sampler(dut.shell, platform, t0, s.sampling.intervalMs, Boolean(sqmDevices));
+      const fault = parseFault(process.env.HIL_FAULT);
+      // A DUT that died or stopped answering ends the traffic at once, not when iperf3 gives up.
+      const dead = new AbortController();
+      const trafficSignal = AbortSignal.any([signal, dead.signal]);
+      void dut.console.exited.then(() => dead.abort('the DUT console closed'));
+      void sampler.gaveUp.then(() => dead.abort('the DUT stopped answering'));
+      const runs: TrafficRun[] = await step('traffic', async () => {
+        // A flood's thousands of entries are counted on the DUT (flood-step); dumping them each sample would stall it.
+        if (s.traffic.length) sampler.start();
+        const faultTimer = fault && setTimeout(() => void injectFault(fault.kind, dut, lab.names), fault.afterMs);
+        teardown.push('fault timer', async () => clearTimeout(faultTimer));
+        try {
+          const flood = s.flood && runFloodRounds(dut.shell, lab.names, s.flood, s.sampling.intervalMs, trafficSignal, (t) => ctx.onStep('traffic', t));
+          const iperf = Promise.all(s.traffic.map((t, i) => runIperf3(lab.names, t, BASE_PORT + i, t0, trafficSignal)));
+          const [r, fl] = await Promise.all([iperf, flood]);
+          if (fl) report.flood = fl;
+          return r;
+        } finally {
+          await sampler.stop();
+        }
       });
-    });
+      const endEpoch = Date.now();
+      if (signal.aborted) throw new Error(`interrupted (${String(signal.reason ?? 'signal')}) during traffic`);
+      if (dead.signal.aborted) {
+        const why = sampler.errors[sampler.errors.length - 1] ?? (await dut.shell.run('true').then(() => String(dead.signal.reason), (e: Error) => e.message));
+        throw new Error(`traffic stopped: ${String(dead.signal.reason)}: ${why}`);
+      }
+      if (probe && latencyCfg) report.latency = await probe.stop(t0Epoch, endEpoch, latencyCfg.warmupMs);
+      if (sampler.errors.length) throw new Error(`sampling failed: ${sampler.errors[0]}`);
+
+      await step('collect', async () => {
+        const final = await takeSnapshot(dut.shell, platform, t0, Boolean(sqmDevices), !s.flood);
+        const shaperBase = sqmDevices && qdiscsBefore
+          ? { devices: [sqmDevices.egress, sqmDevices.ingress].filter((d): d is string => d !== null), before: qdiscsBefore } : undefined;
+        report.timeline = timeline([...sampler.samples, final], shaperBase);
+        report.flows = matchFlows(runs, sampler.samples);
+        if (sampler.samples.length) report.sampling = sampler.stats();
+        report.traffic = runs.map((r) => ({
+          proto: r.spec.proto, family: r.spec.family, direction: r.spec.direction, streams: r.spec.streams,
+          bitsPerSecond: Math.round(r.client.bitsPerSecond), bytes: Math.max(r.client.bytesReceived, r.client.bytesSent),
+          error: r.client.error ?? null,
+          intervals: r.client.intervals.map((i) => ({ tMs: Math.round(r.startedAtMs + i.endS * 1000), bitsPerSecond: i.bitsPerSecond })),
+        }));
+        if (s.sqm && sqmDevices && qdiscsBefore) {
+          const shapers = qdiscDeltas(qdiscsBefore, await readQdiscs(dut.shell, platform));
+          report.sqm = { config: s.sqm, directions: sqmDirections(s.sqm, sqmDevices, report.traffic, shapers) };
+        }
+        const acct = (await dut.shell.run('cat /proc/sys/net/netfilter/nf_conntrack_acct')).stdout.trim() === '1';
+        report.accounting = accounting(report.flows, runs, final.conntrack, acct, final.ruleset.flowtables.some((f) => f.flags.includes('counter')));
+        if (platform.systemLog) {
+          report.systemLog = join(dir, 'logread.txt');
+          await writeFile(report.systemLog, await platform.systemLog(dut.shell));
+        }
+        if (s.dut.offloadEngine) report.engine = await readEngine(dut.shell, platform.devices.lan, s.expect.engine?.drainedWithinMs);
+        const dmesg = await dut.shell.run(platform.bin.dmesg);
+        const kernelLog = parseDmesg(dmesg.stdout);
+        report.kernelLog.trouble = kernelTrouble(kernelLog).map((l) => l.text);
+        if (s.firewall.forwardLog) report.forwardLog = forwardLogs(report.flows, runs, kernelLog, report.timeline);
+        const fwd = final.ruleset.counters.find((c) => c.comment === FORWARD_COUNTER_COMMENT);
+        report.assertions = evaluate(s.expect, { ...report, forwardCounterPackets: fwd?.packets ?? null });
+        if (s.expect.flood) report.assertions.push(...floodAssertions(s.expect.flood, report.flood));
+        report.assertions.push({
+          name: 'kernel log clean',
+          passed: report.kernelLog.trouble.length === 0,
+          expected: 'no kernel warning, BUG or oops',
+          actual: report.kernelLog.trouble.length ? report.kernelLog.trouble.slice(0, 3).join(' | ') : 'clean',
+        });
+      });
+    };
+    if (ctx.measureGate) {
+      if (ctx.measureGate.activeCount >= ctx.measureGate.concurrency) ctx.onStep('queued', 'waiting for a measurement slot');
+      await ctx.measureGate(measure);
+    } else {
+      await measure();
+    }
     report.status = report.assertions.every((a) => a.passed) ? 'passed' : 'failed';
     // A stream no sample ever looked at says nothing about offloading: the host was too
     // busy to observe the DUT (too many labs at once, traffic too short). Not a verdict.
