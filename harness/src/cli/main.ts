@@ -16,15 +16,18 @@ import { scenarioJsonSchema } from '../scenario/json-schema.js';
 import { run } from '../run/run.js';
 import { parseShard, selectShard } from '../run/shard.js';
 import { UserError } from '../util/errors.js';
+import { loadBoard } from '../boards/load.js';
 import { repoRoot } from '../util/paths.js';
 
 const USAGE = `usage:
-  hil run [--out DIR] [--jobs N] [--measure-jobs N] [--cold] [--image REF] [--shard I/N] [--retries N] SCENARIO_OR_FOLDER...
+  hil run [--out DIR] [--jobs N] [--measure-jobs N] [--board FILE] [--cold] [--image REF] [--shard I/N] [--retries N] SCENARIO_OR_FOLDER...
                         run scenarios (on the default image unless --image or the scenario's
                         target.image names another: a path, URL#sha256=HEX, or
                         kernel=REF,rootfs=REF); on the default image the first scenario per DUT
                         configuration saves the booted VM, later ones restore it
                         (--cold: boot every scenario, use and save no snapshot)
+                        --board FILE: run on the board that FILE describes (docs/boards.md),
+                        not a VM; one run per board at a time
                         --jobs N: labs at once (default: cores, bounded by memory)
                         --measure-jobs N: of those, how many run traffic and measure at
                         once (default: cores); the others wait booted, so a slow host
@@ -116,6 +119,7 @@ async function runCmd(args: string[]): Promise<number> {
   const { values, positionals } = parseArgsOr({ args, allowPositionals: true, options: {
       out: { type: 'string' }, jobs: { type: 'string' }, cold: { type: 'boolean' }, image: { type: 'string' },
       shard: { type: 'string' }, retries: { type: 'string' }, 'keep-on-failure': { type: 'boolean' }, 'measure-jobs': { type: 'string' },
+      board: { type: 'string' },
     } }, USAGE);
   if (!positionals.length) throw new UserError(`run needs scenario files or folders\n${USAGE}`);
   const jobs = values.jobs === undefined ? undefined : Number(values.jobs);
@@ -126,6 +130,8 @@ async function runCmd(args: string[]): Promise<number> {
   if (!(Number.isInteger(retries) && retries >= 0)) throw new UserError(`--retries must be a non-negative integer, not "${values.retries}"`);
   const shard = values.shard === undefined ? undefined : parseShard(values.shard);
   const all = await loadScenarios(positionals);
+  if (values.board && values.image) throw new UserError('give --board or --image, not both: a board runs its own firmware');
+  const board = values.board === undefined ? undefined : await loadBoard(values.board);
   const scenarios = shard ? selectShard(all, shard) : all;
   if (shard) process.stderr.write(`hil: shard ${shard.index}/${shard.count}: ${scenarios.length} of ${all.length} scenario(s)${scenarios.length ? `: ${scenarios.map((x) => x.name).join(', ')}` : ''}\n`);
   const id = runId();
@@ -151,7 +157,7 @@ async function runCmd(args: string[]): Promise<number> {
   process.on('SIGTERM', onSignal);
   try {
     const report = await run({
-      scenarios, outDir, runId: id, jobs, measureJobs, cold: values.cold, retries, shard: shard && { ...shard, of: all.length }, image: values.image === undefined ? undefined : parseImageRef(values.image, process.cwd()), signal: ac.signal,
+      scenarios, outDir, runId: id, jobs, measureJobs, board, cold: values.cold, retries, shard: shard && { ...shard, of: all.length }, image: values.image === undefined ? undefined : parseImageRef(values.image, process.cwd()), signal: ac.signal,
       reporters: [consoleReporter(), jsonReporter(outDir), junitReporter(outDir), htmlReporter(outDir), githubReporter()],
       keep: values['keep-on-failure'] ? (h) => held.push(h) : undefined,
       onProblem: (text) => problems.push(text),

@@ -107,7 +107,7 @@ async function resources(): Promise<Check> {
 async function leftovers(): Promise<Check> {
   const labs = await orphans().catch(() => []);
   if (!labs.length) return { name: 'leftover labs', level: 'ok', detail: 'none from killed runs' };
-  return { name: 'leftover labs', level: 'warn', detail: `${labs.length} lab(s) of runs that were killed: ${labs.map((l) => l.id).join(', ')}`, fix: 'the next `hil run` removes them' };
+  return { name: 'leftover labs', level: 'warn', detail: `${labs.length} lab(s) of runs that were killed: ${labs.map((l) => l.names.id + (l.cables?.length ? ` (holding cables ${l.cables.map((c) => c.state.name).join(', ')})` : '')).join(', ')}`, fix: 'the next `hil run` removes them' };
 }
 
 async function ovmf(): Promise<Check> {

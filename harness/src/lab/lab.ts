@@ -2,6 +2,7 @@ import { exec, execOk } from '../util/exec.js';
 import { ADDRESSING } from './addressing.js';
 import { labNames, type LabNames } from './names.js';
 import { orphans, register, unregister } from './registry.js';
+import { lendCable, restoreCable, type LentCable } from '../boards/cables.js';
 
 const ip = (...args: string[]) => execOk('ip', args);
 const ipIn = (ns: string, ...args: string[]) => execOk('ip', ['-n', ns, ...args]);
@@ -15,11 +16,20 @@ const ipBatch = (ns: string, lines: string[]) => execOk('ip', ['-n', ns, '-batch
  * Nothing outside these namespaces is touched.
  */
 export class Lab {
-  private constructor(readonly names: LabNames) {}
+  private wired = false;
 
-  static async create(runToken: string, index: number): Promise<Lab> {
-    const lab = new Lab(labNames(runToken, index));
-    await register(lab.names);
+  private constructor(readonly names: LabNames, private readonly cables?: LentCable[]) {}
+
+  /**
+   * cables: a board's lab. Instead of taps, this machine's interfaces cabled to the board
+   * (or macvlans on them) are lent to the lab under the taps' names, and given back as
+   * they were when the lab goes.
+   */
+  static async create(runToken: string, index: number, cables?: { lan: Omit<LentCable, 'as'>; wan: Omit<LentCable, 'as'> }): Promise<Lab> {
+    const names = labNames(runToken, index);
+    const lent = cables && [{ ...cables.lan, as: names.taps.lan }, { ...cables.wan, as: names.taps.wan }];
+    const lab = new Lab(names, lent);
+    await register(lab.names, lent);
     try {
       const { ns, taps } = lab.names;
       for (const n of [ns.dut, ns.lan, ns.wan]) await ip('netns', 'add', n);
@@ -29,8 +39,12 @@ export class Lab {
         // and IPv6 traffic with them; a lab link has no one to collide with.
         await execOk('ip', ['netns', 'exec', n, 'sysctl', '-qw', 'net.ipv6.conf.default.accept_dad=0', 'net.ipv6.conf.all.accept_dad=0']);
       }
-      await ipIn(ns.dut, 'tuntap', 'add', 'dev', taps.lan, 'mode', 'tap');
-      await ipIn(ns.dut, 'tuntap', 'add', 'dev', taps.wan, 'mode', 'tap');
+      if (lent) {
+        for (const l of lent) await lendCable(l, ns.dut);
+      } else {
+        await ipIn(ns.dut, 'tuntap', 'add', 'dev', taps.lan, 'mode', 'tap');
+        await ipIn(ns.dut, 'tuntap', 'add', 'dev', taps.wan, 'mode', 'tap');
+      }
     } catch (e) {
       await lab.destroy();
       throw e;
@@ -44,6 +58,9 @@ export class Lab {
    * each direction leaves through a tbf: the modem's slow uplink and its deep buffer.
    */
   async wireHosts(bottleneck?: Bottleneck): Promise<void> {
+    // A board's lab is wired before its shell (SSH goes over the LAN cable); once is enough.
+    if (this.wired) return;
+    this.wired = true;
     const { ns, taps, modem } = this.names;
     const A = ADDRESSING;
     const wanLink = bottleneck ? modem.peer : taps.wan;
@@ -79,14 +96,16 @@ export class Lab {
 
   /** Idempotent, never throws: every exit path calls it. */
   async destroy(): Promise<string[]> {
-    const problems = await destroyNames(this.names);
+    const problems = await destroyNames(this.names, this.cables);
     await unregister(this.names);
     return problems;
   }
 }
 
-async function destroyNames(n: LabNames): Promise<string[]> {
+async function destroyNames(n: LabNames, cables?: LentCable[]): Promise<string[]> {
   const problems: string[] = [];
+  // First: a cable left in a namespace that goes would be lost (veth) or come back misnamed.
+  for (const c of cables ?? []) problems.push(...(await restoreCable(c, [n.ns.lan, n.ns.wan, n.ns.dut])));
   const present = (await exec('ip', ['netns', 'list'])).stdout;
   for (const ns of [n.ns.lan, n.ns.wan, n.ns.dut]) {
     if (!new RegExp(`^${ns}( |$)`, 'm').test(present)) continue;
@@ -115,8 +134,8 @@ export function tbfArgs(b: Bottleneck): string[] {
 /** Removes labs left by harness processes that no longer exist. */
 export async function reapOrphans(): Promise<string[]> {
   const reaped: string[] = [];
-  for (const names of await orphans()) {
-    await destroyNames(names);
+  for (const { names, cables } of await orphans()) {
+    await destroyNames(names, cables);
     await unregister(names);
     reaped.push(names.id);
   }

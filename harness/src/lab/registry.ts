@@ -1,6 +1,7 @@
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LabNames } from './names.js';
+import type { LentCable } from '../boards/cables.js';
 import { alive } from '../util/process.js';
 
 /**
@@ -9,9 +10,15 @@ import { alive } from '../util/process.js';
  */
 const DIR = process.env.HIL_RUN_DIR ?? '/run/offload-hil/labs';
 
-export async function register(names: LabNames): Promise<void> {
+/** A lab's record; a board lab's cables are in it, so the reaper can give them back. */
+export interface LabRecord {
+  names: LabNames;
+  cables?: LentCable[];
+}
+
+export async function register(names: LabNames, cables?: LentCable[]): Promise<void> {
   await mkdir(DIR, { recursive: true });
-  await writeFile(join(DIR, `${names.id}.json`), JSON.stringify({ pid: process.pid, names }));
+  await writeFile(join(DIR, `${names.id}.json`), JSON.stringify({ pid: process.pid, names, cables }));
 }
 
 export async function unregister(names: LabNames): Promise<void> {
@@ -20,12 +27,12 @@ export async function unregister(names: LabNames): Promise<void> {
 
 
 /** Labs whose owner is gone. */
-export async function orphans(): Promise<LabNames[]> {
+export async function orphans(): Promise<LabRecord[]> {
   const files = await readdir(DIR).catch(() => [] as string[]);
-  const out: LabNames[] = [];
+  const out: LabRecord[] = [];
   for (const f of files.filter((f) => f.endsWith('.json'))) {
     const rec = await readFile(join(DIR, f), 'utf8').then(JSON.parse).catch(() => undefined);
-    if (rec && !alive(rec.pid)) out.push(rec.names as LabNames);
+    if (rec && !alive(rec.pid)) out.push({ names: rec.names as LabNames, cables: rec.cables as LentCable[] | undefined });
   }
   return out;
 }

@@ -1,3 +1,4 @@
+import { redact } from '../util/redact.js';
 import type { Reporter } from '../run/events.js';
 import { LiveBlock } from './live.js';
 import type { RunReport, ScenarioReport } from './types.js';
@@ -15,16 +16,16 @@ export function wantsLive(err: NodeJS.WritableStream = process.stderr, env: Node
 export function consoleReporter(out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr, live = wantsLive(err)): Reporter {
   const started = new Map<string, number>();
   const block = live ? new LiveBlock(err) : undefined;
-  const line = (text: string, finished?: string) => (block ? block.print(text, finished) : err.write(`${text}\n`));
+  const line = (text: string, finished?: string) => (block ? block.print(redact(text), finished) : err.write(`${redact(text)}\n`));
   return {
     onRunStart: ({ runId, outDir, scenarios, jobs }) => {
       err.write(`hil: run ${runId}: ${scenarios.length} scenario(s), ${jobs} at a time, reports in ${outDir}\n`);
     },
     onStep: (s, step, detail) => {
-      if (block) return block.step(s.name, step, detail);
+      if (block) return block.step(s.name, step, detail && redact(detail));
       if (!started.has(s.name)) started.set(s.name, performance.now());
       const t = ((performance.now() - started.get(s.name)!) / 1000).toFixed(1);
-      err.write(`  ${s.name} [${t}s] ${step}${detail ? `: ${detail}` : ''}\n`);
+      err.write(redact(`  ${s.name} [${t}s] ${step}${detail ? `: ${detail}` : ''}\n`));
     },
     onWarning: (s, text) => {
       line(`  ${s.name} warning: ${text}`);
@@ -47,7 +48,7 @@ export function consoleReporter(out: NodeJS.WritableStream = process.stdout, err
       const n = (st: string) => r.scenarios.filter((s) => s.status === st).length;
       const flaky = r.scenarios.filter((s) => s.flaky).length;
       lines.push('', `${n('passed')} passed${flaky ? ` (${flaky} FLAKY: passed only on a retry)` : ''}, ${n('failed')} failed, ${n('error')} error, ${n('skipped')} skipped in ${(r.durationMs / 1000).toFixed(1)} s`, '');
-      out.write(lines.join('\n'));
+      out.write(redact(lines.join('\n')));
     },
   };
 }

@@ -1,3 +1,4 @@
+import { redact } from '../util/redact.js';
 import { appendFile } from 'node:fs/promises';
 import { relative, resolve } from 'node:path';
 import type { Reporter } from '../run/events.js';
@@ -65,8 +66,8 @@ export function githubReporter(env: NodeJS.ProcessEnv = process.env, out: NodeJS
   return {
     name: 'the GitHub job summary',
     onRunEnd: async (r) => {
-      if (env.GITHUB_ACTIONS === 'true') for (const l of await annotations(r)) out.write(`${l}\n`);
-      if (env.GITHUB_STEP_SUMMARY) await appendFile(env.GITHUB_STEP_SUMMARY, stepSummary(r));
+      if (env.GITHUB_ACTIONS === 'true') for (const l of await annotations(r)) out.write(`${redact(l)}\n`);
+      if (env.GITHUB_STEP_SUMMARY) await appendFile(env.GITHUB_STEP_SUMMARY, redact(stepSummary(r)));
     },
   };
 }

@@ -57,8 +57,24 @@ export interface EngineCounters {
   drainedAfterMs?: number | null;
 }
 
+/** A board run: which board, how its shell was reached, and its cables given back. */
+export interface BoardReport {
+  name: string;
+  file: string;
+  shell: 'ssh' | 'console';
+  /** Why SSH was not used, when the console was. */
+  sshSkipped?: string;
+  /** The board's SSH host key as seen (OpenSSH SHA256 fingerprint). */
+  hostKey?: string;
+  console?: string;
+  cables: { lan: string; wan: string; mode: 'move' | 'macvlan' };
+  /** The driver's own counters of the board's ports (ethtool -S), after the traffic. */
+  portCounters?: Record<string, Record<string, number>>;
+}
+
 export interface BootReport {
-  kind: 'cold' | 'snapshot';
+  /** board: powered on (or found on) and reached, not booted by the harness's QEMU. */
+  kind: 'cold' | 'snapshot' | 'board';
   /** Start of QEMU to a DUT shell that answers (for a snapshot: including the clock and RNG reset). */
   ms: number;
   guest: Record<string, string>;
@@ -75,7 +91,8 @@ export interface ScenarioReport {
   /** The reason for error and skipped. */
   reason?: string;
   durationMs: number;
-  accel: Accel | null;
+  accel: Accel | 'board' | null;
+  board?: BoardReport;
   accelReason?: string;
   boot: BootReport | null;
   offload: {

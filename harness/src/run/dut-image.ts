@@ -1,14 +1,18 @@
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { loadDefaultImage, type BootImage } from '../images/default-image.js';
 import { describeRef, parseImageRef, type ImageRef } from '../images/image-ref.js';
 import { resolveImage, type ResolvedImage } from '../images/resolve.js';
 import type { Scenario } from '../scenario/schema.js';
+import { loadBoard } from '../boards/load.js';
+import type { Board } from '../boards/schema.js';
 import { loadProfile, type QemuProfile } from '../targets/qemu-profile.js';
 
 /** What a scenario's DUT boots: the built-in image, or an OpenWrt image. */
 export type DutImage =
   | { kind: 'default'; image: BootImage; profile: QemuProfile }
   | { kind: 'openwrt'; resolved: ResolvedImage; profile: QemuProfile }
+  /** A real board (or its stand-in): nothing to boot here; it is powered and reached as its file says. */
+  | { kind: 'board'; board: Board }
   /** The image could not be had (not found, wrong checksum, unknown layout): the scenario's one-line reason. */
   | { kind: 'error'; reason: string };
 
@@ -18,7 +22,7 @@ export function imageRefOf(s: Scenario, override?: ImageRef): ImageRef {
 }
 
 /** Each distinct image is fetched, verified and unpacked once per run, before any lab exists. */
-export async function prepareImages(scenarios: Scenario[], override: ImageRef | undefined, progress: (t: string) => void): Promise<DutImage[]> {
+export async function prepareImages(scenarios: Scenario[], override: ImageRef | undefined, progress: (t: string) => void, board?: Board): Promise<DutImage[]> {
   const cache = new Map<string, Promise<DutImage>>();
   const profiles = new Map<string, Promise<QemuProfile>>();
   const profile = (name: string) => {
@@ -26,7 +30,14 @@ export async function prepareImages(scenarios: Scenario[], override: ImageRef | 
     return profiles.get(name)!;
   };
   const out: DutImage[] = [];
+  const boards = new Map<string, Promise<DutImage>>();
   for (const s of scenarios) {
+    if (board || s.target.board) {
+      const file = board?.file ?? resolve(dirname(s.file), s.target.board!);
+      if (!boards.has(file)) boards.set(file, board ? Promise.resolve({ kind: 'board', board }) : loadBoard(file).then((b): DutImage => ({ kind: 'board', board: b }), (e: Error): DutImage => ({ kind: 'error', reason: e.message })));
+      out.push(await boards.get(file)!);
+      continue;
+    }
     const ref = imageRefOf(s, override);
     const id = `${describeRef(ref)} ${s.target.profile ?? ''}`;
     if (!cache.has(id)) {

@@ -1,6 +1,6 @@
 import { execa } from 'execa';
 import type { LabNames } from '../lab/names.js';
-import type { QemuDut } from '../targets/qemu.js';
+import type { ConsoleDut } from '../targets/types.js';
 
 /**
  * Faults a test can inject into a real run (HIL_FAULT=KIND[@MS], MS after the traffic
@@ -21,6 +21,8 @@ export function parseFault(text: string | undefined): { kind: Fault; afterMs: nu
 }
 
 const signal = (pid: number, sig: NodeJS.Signals) => {
+  // A board's console has no process of ours behind it.
+  if (!pid) return;
   try {
     process.kill(pid, sig);
   } catch {
@@ -28,7 +30,7 @@ const signal = (pid: number, sig: NodeJS.Signals) => {
   }
 };
 
-export async function injectFault(kind: Fault, dut: QemuDut, names: LabNames): Promise<void> {
+export async function injectFault(kind: Fault, dut: ConsoleDut, names: LabNames): Promise<void> {
   dut.console.note(`fault injected: ${kind}`);
   if (kind === 'panic') {
     // Straight to the console: the agent will never answer this one.

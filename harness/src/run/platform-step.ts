@@ -13,8 +13,11 @@ import type { Shell } from '../targets/types.js';
  * packages installed, kernel settings, modules withheld. A DUT without
  * /proc/net/nf_conntrack is refused here, since flow states are read from it.
  */
-export async function preparePlatform(s: Scenario, image: 'default' | 'openwrt', dut: { shell: Shell }, report: ScenarioReport): Promise<Platform> {
-  const p = image === 'default' ? new DefaultPlatform(s.dut.offloadEngine) : await OpenWrtPlatform.detect(dut.shell);
+export async function preparePlatform(s: Scenario, image: 'default' | 'openwrt' | 'board', dut: { shell: Shell }, report: ScenarioReport): Promise<Platform> {
+  // A board runs OpenWrt, or (the tests' stand-in) the default image's tools.
+  const p = image === 'default' ? new DefaultPlatform(s.dut.offloadEngine)
+    : image === 'board' ? ((await OpenWrtPlatform.detect(dut.shell)) ?? new DefaultPlatform(s.dut.offloadEngine))
+      : await OpenWrtPlatform.detect(dut.shell);
   if (s.dut.offloadEngine && !(p instanceof DefaultPlatform)) throw new Error('dut.offloadEngine needs the default image (it ships hil_offload.ko)');
   if (!p) throw new Error('the image booted, but it is not OpenWrt (no /etc/openwrt_release): offload-hil drives OpenWrt images and its own default image');
   if (p instanceof OpenWrtPlatform) {

@@ -1,5 +1,7 @@
 import { cpus, freemem } from 'node:os';
-import pLimit from 'p-limit';
+import pLimit, { type LimitFunction } from 'p-limit';
+import { lockBoard } from '../boards/lock.js';
+import type { Board } from '../boards/schema.js';
 import { access, constants, mkdir, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { UserError } from '../util/errors.js';
@@ -28,6 +30,8 @@ export interface RunOptions {
   measureJobs?: number;
   /** Overrides every scenario's target.image (`hil run --image`). */
   image?: ImageRef;
+  /** Runs every scenario on this board (`hil run --board`). */
+  board?: Board;
   /** Boot every scenario cold: no snapshot is used or saved. */
   cold?: boolean;
   /** Rerun a failed or errored scenario up to this many times; a later pass is marked flaky. */
@@ -83,7 +87,20 @@ export async function run(o: RunOptions): Promise<RunReport> {
   });
   await checkPrerequisites();
   await reapOrphans();
-  const images = await prepareImages(o.scenarios, o.image, (t) => process.stderr.write(`hil: ${t}\n`));
+  const images = await prepareImages(o.scenarios, o.image, (t) => process.stderr.write(`hil: ${t}\n`), o.board);
+  // Each board is this run's for the whole run; scenarios on one board go one after another.
+  const boardGates = new Map<string, LimitFunction>();
+  const unlocks: (() => Promise<void>)[] = [];
+  for (const [i, di] of images.entries()) {
+    if (di.kind !== 'board' || boardGates.has(di.board.file)) continue;
+    try {
+      unlocks.push(await lockBoard(di.board.name, o.runId));
+      boardGates.set(di.board.file, pLimit(1));
+    } catch (e) {
+      const reason = (e as Error).message;
+      for (const [j, dj] of images.entries()) if (j >= i && dj.kind === 'board' && dj.board.file === di.board.file) images[j] = { kind: 'error', reason };
+    }
+  }
   // The accelerator is probed with the default image; other images use the same verdict.
   const accel = await chooseAccel(await loadProfile('x86-64'), await loadDefaultImage());
   await reporters.emit('onRunStart', { runId: o.runId, outDir: o.outDir, scenarios: o.scenarios, jobs });
@@ -101,15 +118,19 @@ export async function run(o: RunOptions): Promise<RunReport> {
         ? { ...emptyReport(s), status: 'skipped', reason: `interrupted (${String(o.signal.reason)}) before start` }
         : di.kind === 'error'
           ? { ...emptyReport(s), reason: di.reason }
-          : await withRetries(() => runScenario({
+          : await (di.kind === 'board' ? boardGates.get(di.board.file)! : (f: () => Promise<ScenarioReport>) => f())(() => withRetries(() => runScenario({
             scenario: s, index: i, runToken: token, outDir: o.outDir, dutImage: di, accel, booter,
             signal: o.signal, onStep: (step, detail) => reporters.emit('onStep', s, step, detail),
             onWarning: (text) => reporters.emit('onWarning', s, text), interactive: o.interactive, keep: o.keep, measureGate,
-          }), o.retries ?? 0, o.signal, (text) => reporters.emit('onWarning', s, text));
+          }), o.retries ?? 0, o.signal, (text) => reporters.emit('onWarning', s, text)));
       await reporters.emit('onScenarioEnd', results[i]!);
     }
   };
-  await Promise.all(Array.from({ length: Math.min(jobs, o.scenarios.length) }, worker));
+  try {
+    await Promise.all(Array.from({ length: Math.min(jobs, o.scenarios.length) }, worker));
+  } finally {
+    for (const u of unlocks) await u();
+  }
   const report: RunReport = {
     version: 1, runId: o.runId, startedAt: new Date(started).toISOString(), durationMs: Date.now() - started,
     host: { node: process.version, jobs, measureJobs }, ...(o.shard && { shard: o.shard }), ...(o.retries && { retries: o.retries }), scenarios: results,

@@ -2,7 +2,6 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { evaluate } from '../expect/evaluate.js';
 import { matchFlows } from '../expect/flows.js';
-import { Lab } from '../lab/lab.js';
 import { DefaultPlatform } from '../platforms/default.js';
 import type { Platform } from '../platforms/types.js';
 import { kernelTrouble, parseDmesg } from '../probes/kernel-log.js';
@@ -19,7 +18,6 @@ import { injectFault, parseFault } from './faults.js';
 import { floodAssertions, runFloodRounds } from './flood-step.js';
 import type { DutBooter } from './dut-boot.js';
 import type { DutImage } from './dut-image.js';
-import { bootOpenWrt } from './openwrt-boot.js';
 import { createNetdevsim } from '../platforms/netdevsim.js';
 import { readEngine } from '../probes/engine.js';
 import { preparePlatform } from './platform-step.js';
@@ -32,7 +30,9 @@ import { accounting } from '../expect/accounting.js';
 import type { SqmDevices } from '../platforms/sqm.js';
 import { qdiscDelta, type QdiscStats } from '../probes/qdisc.js';
 import type { LabNames } from '../lab/names.js';
-import type { QemuDut } from '../targets/qemu.js';
+import type { ConsoleDut } from '../targets/types.js';
+import type { BoardDut } from '../boards/attach.js';
+import { createLab, startDut } from './dut-start.js';
 
 export interface ScenarioContext {
   scenario: Scenario;
@@ -56,7 +56,7 @@ export interface ScenarioContext {
 export interface LiveLab {
   scenario: string;
   names: LabNames;
-  dut: QemuDut;
+  dut: ConsoleDut;
 }
 
 export const FORWARD_COUNTER_COMMENT = 'hil: forward-chain counter';
@@ -118,19 +118,14 @@ export async function runScenario(ctx: ScenarioContext): Promise<ScenarioReport>
   try {
     await mkdir(dir, { recursive: true });
     report.transcript = join(dir, 'console.log');
-    const lab = await step('lab', () => Lab.create(ctx.runToken, ctx.index));
+    const bn = s.lab.bottleneck;
+    if (bn) report.bottleneck = { bitsPerSecond: rateBits(bn.rate), bufferMs: bn.bufferMs };
+    const lab = await step('lab', () => createLab(ctx));
     teardown.push('lab', () => lab.destroy());
-    const di = ctx.dutImage;
-    const bootOpts = {
-      name: `hil-${lab.names.id}`, profile: di.profile, accel: ctx.accel,
-      netns: lab.names.ns.dut, taps: lab.names.taps, withoutModules: s.dut.withoutModules,
-      transcript: report.transcript!, bootTimeoutMs: s.timeouts.bootMs, commandTimeoutMs: s.timeouts.commandMs, signal,
-    };
-    const { dut, boot } = await step('boot', () =>
-      di.kind === 'default' ? ctx.booter.boot({ ...bootOpts, image: di.image }) : bootOpenWrt(ctx.booter, di.resolved, bootOpts),
-    );
-    teardown.push('qemu', () => dut.stop());
+    const { dut, boot } = await step('boot', () => startDut(ctx, lab, report.transcript!, report.bottleneck));
+    teardown.push(ctx.dutImage.kind === 'board' ? 'board' : 'qemu', () => dut.stop());
     live = { scenario: s.name, names: lab.names, dut };
+    if ('board' in dut) report.board = (dut as BoardDut).board;
     report.accel = dut.accel;
     report.accelReason = dut.accelReason;
     report.boot = boot;
@@ -139,9 +134,7 @@ export async function runScenario(ctx: ScenarioContext): Promise<ScenarioReport>
 
     let sqmDevices: SqmDevices | undefined;
     let qdiscsBefore: Map<string, QdiscStats> | undefined;
-    const platform: Platform = await step('platform', () => preparePlatform(s, di.kind, dut, report));
-    const bn = s.lab.bottleneck;
-    if (bn) report.bottleneck = { bitsPerSecond: rateBits(bn.rate), bufferMs: bn.bufferMs };
+    const platform: Platform = await step('platform', () => preparePlatform(s, ctx.dutImage.kind, dut, report));
     await step('wire', async () => {
       await lab.wireHosts(report.bottleneck);
       await platform.configureNetwork(dut.shell);

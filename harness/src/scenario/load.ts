@@ -42,7 +42,8 @@ function findKey(doc: Document, path: (string | number)[]): unknown {
   return parent?.items?.find((it) => isNode(it.key) && (it.key as { value?: unknown }).value === last)?.key;
 }
 
-export function parseScenario(text: string, file: string): Scenario {
+/** YAML text validated by a zod schema; every problem carries file, line, column and path. */
+export function parseYamlWith<S extends z.ZodType>(schema: S, text: string, file: string): z.output<S> {
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length) {
@@ -53,10 +54,15 @@ export function parseScenario(text: string, file: string): Scenario {
       }),
     );
   }
-  const parsed = scenarioSchema.safeParse(doc.toJS() ?? {});
+  const parsed = schema.safeParse(doc.toJS() ?? {});
   if (!parsed.success) throw new ScenarioError(zodIssues(parsed.error, doc, lc, file));
+  return parsed.data;
+}
+
+export function parseScenario(text: string, file: string): Scenario {
+  const data = parseYamlWith(scenarioSchema, text, file);
   const fallbackName = basename(file, extname(file));
-  return { ...parsed.data, name: parsed.data.name ?? fallbackName, file };
+  return { ...data, name: data.name ?? fallbackName, file };
 }
 
 function zodIssues(err: z.ZodError, doc: Document, lc: LineCounter, file: string): ScenarioIssue[] {

@@ -184,6 +184,8 @@ export const scenarioSchema = z.strictObject({
       image: z.string().min(1).default('default'),
       /** A qemu/ profile; by default chosen from the image (x86-64 for the default image). */
       profile: z.string().regex(/^[a-z0-9._-]+$/).optional(),
+      /** A board description (relative to this file): the scenario runs on that board, not a VM. `hil run --board` overrides it. */
+      board: z.string().min(1).optional(),
     })
     .default({ image: 'default' }),
   dut: z

@@ -2,7 +2,7 @@ import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import type { LabNames } from '../lab/names.js';
-import type { PtyConsole } from '../targets/pty-console.js';
+import type { DutConsole } from '../targets/types.js';
 import { alive } from '../util/process.js';
 import type { ConsoleIo } from './terminal.js';
 
@@ -22,7 +22,7 @@ export interface SessionInfo {
  * Replaces the DUT's command agent with an interactive shell on the same console. The agent
  * evaluates the line and never answers: from here on the console is a person's.
  */
-export function handOverConsole(con: PtyConsole): void {
+export function handOverConsole(con: DutConsole): void {
   con.note('console handed over to an interactive shell');
   con.write(`hil-shell P stty sane </proc/self/fd/1; PS1='dut# '; export PS1; exec /bin/sh -i </proc/self/fd/1 >/proc/self/fd/1 2>&1\n`);
 }
@@ -40,7 +40,7 @@ export class Session {
   /** Resolves when `hil down` asked for it, or end() was called. */
   readonly down = new Promise<void>((r) => (this.resolveDown = r));
 
-  constructor(id: string, scenario: string, ns: LabNames['ns'], private readonly con: PtyConsole) {
+  constructor(id: string, scenario: string, ns: LabNames['ns'], private readonly con: DutConsole) {
     const dir = join(SESSION_DIR, id);
     this.info = { id, scenario, pid: process.pid, startedAt: new Date().toISOString(), ns, socket: join(dir, 'console.sock') };
   }

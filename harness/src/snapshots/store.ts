@@ -1,10 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { link, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { join } from 'node:path';
 import { cacheDir } from '../util/paths.js';
 import type { SnapshotKey } from './key.js';
+import { tryPidLock } from '../util/pid-lock.js';
 import { alive } from '../util/process.js';
 import { sameIdentity } from '../util/file-identity.js';
 
@@ -84,25 +85,8 @@ export class SnapshotStore {
 
   /** Exclusive right to create key's snapshot, or undefined while a live process holds it. */
   async tryLock(key: string): Promise<SnapshotLock | undefined> {
-    await mkdir(this.dir, { recursive: true });
-    const path = join(this.dir, `${key}.lock`);
-    for (let attempt = 0; attempt < 2; attempt++) {
-      // Written aside, then hard-linked into place: the lock never exists without its owner's pid.
-      const tmp = `${path}.${process.pid}.${randomBytes(3).toString('hex')}`;
-      await writeFile(tmp, JSON.stringify({ pid: process.pid, since: new Date().toISOString() }));
-      try {
-        await link(tmp, path);
-        return { release: () => rm(path, { force: true }) };
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-        const owner = await readFile(path, 'utf8').then((t) => JSON.parse(t) as { pid: number }).catch(() => undefined);
-        if (owner && alive(owner.pid)) return undefined;
-        await rm(path, { force: true });
-      } finally {
-        await rm(tmp, { force: true });
-      }
-    }
-    return undefined;
+    const r = await tryPidLock(join(this.dir, `${key}.lock`));
+    return 'release' in r ? r : undefined;
   }
 
   /** Where a new state is written before commit; never read by anyone else. */

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { repoRoot } from '../util/paths.js';
-import type { PtyConsole } from './pty-console.js';
+import type { DutConsole } from './types.js';
 
 const ENTER = /Please press Enter to activate this console\./;
 const PROMPT = /root@[^\s:]+:[^\n#]*# *$/;
@@ -13,7 +13,7 @@ const END = 'HIL_AGENT_EOF';
 
 export class LoginError extends Error {}
 
-function waitFor(con: PtyConsole, what: string, test: (buf: string) => string | undefined, deadline: number, signal?: AbortSignal): Promise<string> {
+export function waitFor(con: DutConsole, what: string, test: (buf: string) => string | undefined, deadline: number, signal?: AbortSignal): Promise<string> {
   return new Promise((resolve, reject) => {
     let buf = '';
     let off = () => {};
@@ -55,7 +55,7 @@ function waitFor(con: PtyConsole, what: string, test: (buf: string) => string | 
  * written through that shell (a here-document; no base64 or file transfer needed) and
  * takes the console over; its banner is then awaited as on the default image.
  */
-export async function openwrtLogin(con: PtyConsole, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+export async function openwrtLogin(con: DutConsole, timeoutMs: number, signal?: AbortSignal): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   await waitFor(con, 'waiting for "Please press Enter to activate this console."', (b) => {
     if (ENTER.test(b)) return 'enter';
@@ -63,14 +63,26 @@ export async function openwrtLogin(con: PtyConsole, timeoutMs: number, signal?: 
     if (LOGIN.test(b)) throw new LoginError('the image boots to a login prompt, not OpenWrt\'s "Please press Enter to activate this console." (a root password, or not OpenWrt?)');
     return undefined;
   }, deadline, signal);
-  const prompt = waitFor(con, 'waiting for the root shell prompt', (b) => (PROMPT.test(b) ? 'prompt' : undefined), deadline, signal);
+  // Without the escape sequences busybox's line editor may send after the prompt (ESC[6n).
+  const prompt = waitFor(con, 'waiting for the root shell prompt', (b) => (PROMPT.test(b.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '')) ? 'prompt' : undefined), deadline, signal);
   con.write('\r');
   await prompt;
+  await startAgent(con, true);
+}
+
+/**
+ * Writes the harness's agent through a shell at its prompt and starts it. exec: the agent
+ * replaces the shell (a VM's console); otherwise the shell is back when the agent ends (a
+ * board's console, left as it was found).
+ */
+export async function startAgent(con: DutConsole, exec: boolean): Promise<void> {
   const agent = await readFile(join(repoRoot, 'images/default/rootfs/usr/lib/hil/agent'), 'utf8');
   con.note('writing the command agent to /tmp/hil-agent over the console');
   // Line by line: an interactive shell's line editor would take a tab as completion; the agent has none.
   con.write(`cat > /tmp/hil-agent <<'${END}'\r`);
   for (const line of agent.split('\n')) con.write(`${line}\r`);
   con.write(`${END}\r`);
-  con.write('exec sh /tmp/hil-agent\r');
+  con.write(`${exec ? 'exec ' : ''}sh /tmp/hil-agent\r`);
 }
+
+export { ENTER, PROMPT, LOGIN, PANIC };

@@ -8,10 +8,23 @@ export interface Shell {
 export const ACCELS = ['kvm', 'tcg'] as const;
 export type Accel = (typeof ACCELS)[number];
 
+/** A DUT's console as the run uses it: QEMU's pty, a board's serial line, or only a transcript (SSH). */
+export interface DutConsole {
+  readonly exited: Promise<unknown>;
+  readonly closed: boolean;
+  /** The process behind it (QEMU), 0 for a board. */
+  readonly pid: number;
+  transcriptError: string | undefined;
+  onData(l: (data: string) => void): () => void;
+  write(data: string): void;
+  note(text: string): void;
+}
+
 /** A booted DUT. Targets differ only in how they are powered and reached. */
 export interface Dut {
   shell: Shell;
-  accel: Accel;
+  /** How the DUT's CPU runs: QEMU's accelerator, or real silicon. */
+  accel: Accel | 'board';
   accelReason: string;
   bootMs: number;
   /** What the guest itself reported at readiness (kernel release, seconds since its boot). */
@@ -24,4 +37,8 @@ export async function mustRun(shell: Shell, cmd: string, timeoutMs?: number): Pr
   const r = await shell.run(cmd, { timeoutMs });
   if (r.exitCode !== 0) throw new CommandError({ ...r, command: `DUT: ${r.command}` });
   return r.stdout;
+}
+
+export interface ConsoleDut extends Dut {
+  console: DutConsole;
 }

@@ -1,0 +1,141 @@
+import { createWriteStream } from 'node:fs';
+import type { Lab } from '../lab/lab.js';
+import type { BoardReport, BootReport } from '../report/types.js';
+import { startAgent } from '../targets/openwrt-login.js';
+import { ConsoleShell } from '../targets/shell-protocol.js';
+import type { ConsoleDut, DutConsole, Shell } from '../targets/types.js';
+import { redact } from '../util/redact.js';
+import { BoardConsole } from './console.js';
+import { consoleLogin } from './login.js';
+import { power } from './power.js';
+import type { Board } from './schema.js';
+import { SshAuthError, SshShell } from './ssh-shell.js';
+
+/** Once the console shows a shell, sshd has this long to answer before the console is used instead. */
+const SSH_AFTER_CONSOLE_MS = 30_000;
+
+/** An SSH-only board's "console": its transcript, closed when the SSH connection is. */
+class TranscriptConsole implements DutConsole {
+  private readonly out;
+  private done = false;
+  private resolveExit!: () => void;
+  readonly exited = new Promise<void>((r) => (this.resolveExit = r));
+  readonly pid = 0;
+  transcriptError: string | undefined;
+  constructor(path: string) {
+    this.out = createWriteStream(path, { flags: 'a' });
+    this.out.on('error', (e: NodeJS.ErrnoException) => (this.transcriptError ??= `${path}: ${e.code ?? e.message}`));
+  }
+  get closed(): boolean {
+    return this.done;
+  }
+  onData(): () => void {
+    return () => {};
+  }
+  write(): void {}
+  note(text: string): void {
+    if (!this.transcriptError && !this.out.destroyed) this.out.write(`[hil] ${redact(text)}\n`);
+  }
+  async kill(): Promise<void> {
+    this.done = true;
+    this.resolveExit();
+    if (!this.transcriptError && !this.out.destroyed) await new Promise<void>((r) => this.out.end(r));
+  }
+}
+
+export interface BoardDut extends ConsoleDut {
+  board: BoardReport;
+}
+
+/**
+ * A board as a DUT: powered on, its console opened (transcript from the first byte), the
+ * lab's hosts wired through its cables, then a shell: SSH when it answers, else the
+ * serial console with the harness's agent. stop() leaves the console as found and powers
+ * the board off. Every failure on the way powers it off and closes what was opened.
+ */
+export async function attachBoard(
+  board: Board, lab: Lab, o: { transcript: string; bottleneck?: { bitsPerSecond: number; bufferMs: number }; signal?: AbortSignal },
+): Promise<{ dut: BoardDut; boot: BootReport }> {
+  const start = performance.now();
+  const deadline = start + board.timeouts.bootMs;
+  const log = new TranscriptConsole(o.transcript);
+  let con: BoardConsole | undefined;
+  let ssh: SshShell | undefined;
+  let powered = false;
+  const undo = async () => {
+    ssh?.close();
+    // Powered off while the console still listens: the transcript ends with the board going down.
+    const note = (t: string) => (con ?? log).note(t);
+    if (powered) await power(board, 'off', note).catch((e: Error) => note(e.message));
+    await con?.kill();
+    await log.kill();
+  };
+  try {
+    log.note(`board ${board.name} (${board.file})`);
+    powered = true;
+    await power(board, 'on', (t) => log.note(t));
+    if (board.console) {
+      await log.kill();
+      con = await BoardConsole.open(board, o.transcript, deadline);
+    }
+    const note = (t: string) => (con ?? log).note(t);
+    await lab.wireHosts(o.bottleneck);
+    const report: BoardReport = {
+      name: board.name, file: board.file, shell: 'ssh', console: con?.describe,
+      cables: { lan: board.cables.lan, wan: board.cables.wan, mode: board.cables.mode },
+    };
+    if (con) await consoleLogin(con, board, deadline, o.signal);
+    let shell: Shell | undefined;
+    if (board.ssh) {
+      const until = con ? Math.min(deadline, performance.now() + SSH_AFTER_CONSOLE_MS) : deadline;
+      let last = '';
+      while (!shell && performance.now() < until) {
+        if (o.signal?.aborted) throw new Error(`board ${board.name}: interrupted`);
+        try {
+          ssh = await SshShell.connect(board, lab.names.ns.lan, Math.max(1000, Math.min(10_000, until - performance.now())));
+          shell = ssh;
+          report.hostKey = ssh.hostKey;
+          note(`SSH ${board.ssh.user}@${board.ssh.host}:${board.ssh.port} (host key ${ssh.hostKey})`);
+        } catch (e) {
+          if (e instanceof SshAuthError) throw e;
+          last = (e as Error).message;
+          await new Promise((r) => setTimeout(r, 1000));
+        }
+      }
+      if (!shell) {
+        const why = `no SSH at ${board.ssh.host}:${board.ssh.port} within ${Math.round((until - start) / 1000)} s (${last || 'no answer'})`;
+        if (!con) throw new Error(`board ${board.name} never answered: ${why}`);
+        report.sshSkipped = why;
+        note(`${why}: using the console`);
+      }
+    }
+    if (!shell) {
+      report.shell = 'console';
+      const cs = new ConsoleShell(con!, board.timeouts.commandMs);
+      await startAgent(con!, false);
+      await cs.waitReady(Math.max(1000, deadline - performance.now()), o.signal);
+      shell = cs;
+    }
+    // A board that was not power-cycled still holds the last run's flows.
+    if (board.power === 'manual') await shell.run('conntrack -F 2>/dev/null; true');
+    const bootMs = performance.now() - start;
+    const uname = await shell.run('uname -r');
+    const c = con ?? log;
+    const dut: BoardDut = {
+      shell, console: c, accel: 'board', accelReason: `board ${board.name}`, bootMs, board: report,
+      banner: { kernel: uname.stdout.trim() },
+      stop: async () => {
+        // The agent ends and the board's own shell is back at its prompt, as found.
+        if (report.shell === 'console' && !con!.closed) {
+          con!.write('hil-bye P stty sane; exit 0\n');
+          await new Promise((r) => setTimeout(r, 200));
+        }
+        await undo();
+      },
+    };
+    return { dut, boot: { kind: 'board', ms: Math.round(bootMs), guest: dut.banner, snapshot: { key: null, action: 'disabled', note: 'board' }, warnings: [] } };
+  } catch (e) {
+    await undo();
+    throw e;
+  }
+}

@@ -1,0 +1,92 @@
+import { execa } from 'execa';
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { Duplex } from 'node:stream';
+import ssh2 from 'ssh2';
+import type { CommandResult } from '../util/exec.js';
+import type { Shell } from '../targets/types.js';
+import type { Board } from './schema.js';
+
+export class SshAuthError extends Error {}
+
+/** OpenSSH's fingerprint form: SHA256:base64 without padding. */
+export function fingerprint(key: Buffer): string {
+  return `SHA256:${createHash('sha256').update(key).digest('base64').replace(/=+$/, '')}`;
+}
+
+/** A TCP connection opened inside a network namespace (the lab's LAN host), as a stream. */
+function connectFrom(netns: string, host: string, port: number): Duplex {
+  const relay = `const s=require('net').connect(${port},${JSON.stringify(host)});s.on('error',e=>{process.stderr.write(e.code||e.message);process.exit(1)});process.stdin.pipe(s);s.pipe(process.stdout);s.on('close',()=>process.exit(0))`;
+  const p = execa('ip', ['netns', 'exec', netns, process.execPath, '-e', relay], { stdin: 'pipe', stdout: 'pipe', stderr: 'pipe', reject: false, buffer: false });
+  const d = Duplex.from({ readable: p.stdout!, writable: p.stdin! });
+  void p.then(() => d.destroy());
+  d.on('close', () => p.kill('SIGKILL'));
+  return d;
+}
+
+/**
+ * Commands over SSH, one exec channel each: the same {stdout, stderr, exitCode, durationMs}
+ * as the console agent, with a timeout per command. The host key is checked against the
+ * board's pinned fingerprint; a refused login is an SshAuthError, never retried.
+ */
+export class SshShell implements Shell {
+  private constructor(private readonly conn: ssh2.Client, readonly hostKey: string, private readonly defaultTimeoutMs: number) {}
+
+  static async connect(board: Board, lanNetns: string | undefined, timeoutMs: number): Promise<SshShell> {
+    const s = board.ssh!;
+    const privateKey = s.keyFile ? await readFile(s.keyFile) : undefined;
+    let seen: string | undefined;
+    const conn = new ssh2.Client();
+    await new Promise<void>((resolve, reject) => {
+      conn.once('ready', () => resolve());
+      conn.once('error', (e: Error & { level?: string }) => {
+        if (e.level === 'client-authentication') reject(new SshAuthError(`SSH ${s.user}@${s.host}:${s.port}: the board refused the login (${s.password || board.secrets.sshPassword ? 'password' : 'key'} not accepted)`));
+        else if (seen && s.hostKey && seen !== s.hostKey) reject(new SshAuthError(`SSH ${s.host}: host key ${seen} is not the pinned ${s.hostKey}`));
+        else reject(e);
+      });
+      conn.connect({
+        ...(s.from === 'lan' && lanNetns ? { sock: connectFrom(lanNetns, s.host, s.port) } : { host: s.host, port: s.port }),
+        username: s.user,
+        password: board.secrets.sshPassword,
+        privateKey,
+        passphrase: board.secrets.passphrase,
+        readyTimeout: timeoutMs,
+        // The stand-in for "ask the user": no keyboard here, so an unexpected prompt fails at once.
+        tryKeyboard: false,
+        hostVerifier: (key: Buffer) => {
+          seen = fingerprint(key);
+          return !s.hostKey || seen === s.hostKey;
+        },
+      });
+    });
+    return new SshShell(conn, seen ?? 'unknown', board.timeouts.commandMs);
+  }
+
+  run(command: string, opts: { timeoutMs?: number } = {}): Promise<CommandResult> {
+    const timeoutMs = opts.timeoutMs ?? this.defaultTimeoutMs;
+    const start = performance.now();
+    return new Promise((resolve, reject) => {
+      this.conn.exec(command, (err, stream) => {
+        if (err) return reject(new Error(`SSH: ${err.message} (running "${command.slice(0, 80)}")`));
+        let stdout = '';
+        let stderr = '';
+        let code: number | null = null;
+        const timer = setTimeout(() => {
+          stream.close();
+          reject(new Error(`command "${command.slice(0, 80)}" timed out after ${timeoutMs} ms (SSH)`));
+        }, timeoutMs);
+        stream.on('data', (d: Buffer) => (stdout += d.toString()));
+        stream.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        stream.on('exit', (c: number | null) => (code = c));
+        stream.on('close', () => {
+          clearTimeout(timer);
+          resolve({ command, exitCode: code ?? 255, stdout, stderr, durationMs: performance.now() - start });
+        });
+      });
+    });
+  }
+
+  close(): void {
+    this.conn.end();
+  }
+}
