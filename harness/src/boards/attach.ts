@@ -62,7 +62,9 @@ export async function attachBoard(
   let con: BoardConsole | undefined;
   let ssh: SshShell | undefined;
   let powered = false;
+  const stopLogin = new AbortController();
   const undo = async () => {
+    stopLogin.abort();
     ssh?.close();
     // Powered off while the console still listens: the transcript ends with the board going down.
     const note = (t: string) => (con ?? log).note(t);
@@ -73,6 +75,8 @@ export async function attachBoard(
   try {
     log.note(`board ${board.name} (${board.file})`);
     powered = true;
+    // A cycle: every scenario starts on a freshly booted board, as on a fresh VM.
+    await power(board, 'off', (t) => log.note(t));
     await power(board, 'on', (t) => log.note(t));
     if (board.console) {
       await log.kill();
@@ -84,15 +88,31 @@ export async function attachBoard(
       name: board.name, file: board.file, shell: 'ssh', console: con?.describe,
       cables: { lan: board.cables.lan, wan: board.cables.wan, mode: board.cables.mode },
     };
-    if (con) await consoleLogin(con, board, deadline, o.signal);
+    // The console's login and SSH race: SSH wins when it answers; once the console offers a
+    // shell, sshd gets SSH_AFTER_CONSOLE_MS more before the console is used instead.
+    const cs: { state: 'pending' | 'ready' | Error } = { state: 'pending' };
+    let readyAt = Infinity;
+    const login = con && consoleLogin(con, board, deadline, AbortSignal.any([stopLogin.signal, ...(o.signal ? [o.signal] : [])])).then(
+      () => {
+        cs.state = 'ready';
+        readyAt = performance.now();
+      },
+      (e: Error) => {
+        const c = con!;
+        cs.state = c.received === 0 && /timed out/.test(e.message)
+          ? new Error(`board ${board.name} never answered: nothing arrived on its console (${c.describe}) within ${Math.round(board.timeouts.bootMs / 1000)} s of power on`)
+          : e;
+      },
+    );
     let shell: Shell | undefined;
     if (board.ssh) {
-      const until = con ? Math.min(deadline, performance.now() + SSH_AFTER_CONSOLE_MS) : deadline;
+      const until = () => (con ? Math.min(deadline, readyAt + SSH_AFTER_CONSOLE_MS) : deadline);
       let last = '';
-      while (!shell && performance.now() < until) {
+      while (!shell && performance.now() < until()) {
         if (o.signal?.aborted) throw new Error(`board ${board.name}: interrupted`);
+        if (cs.state instanceof Error && /panicked/.test(cs.state.message)) throw cs.state;
         try {
-          ssh = await SshShell.connect(board, lab.names.ns.lan, Math.max(1000, Math.min(10_000, until - performance.now())));
+          ssh = await SshShell.connect(board, lab.names.ns.lan, Math.max(1000, Math.min(10_000, until() - performance.now())));
           shell = ssh;
           report.hostKey = ssh.hostKey;
           note(`SSH ${board.ssh.user}@${board.ssh.host}:${board.ssh.port} (host key ${ssh.hostKey})`);
@@ -103,18 +123,22 @@ export async function attachBoard(
         }
       }
       if (!shell) {
-        const why = `no SSH at ${board.ssh.host}:${board.ssh.port} within ${Math.round((until - start) / 1000)} s (${last || 'no answer'})`;
+        const why = `no SSH at ${board.ssh.host}:${board.ssh.port} within ${Math.round((performance.now() - start) / 1000)} s (${last || 'no answer'})`;
         if (!con) throw new Error(`board ${board.name} never answered: ${why}`);
         report.sshSkipped = why;
         note(`${why}: using the console`);
+      } else if (cs.state === 'pending') {
+        stopLogin.abort();
       }
     }
+    await login;
+    if (!shell && cs.state instanceof Error) throw cs.state;
     if (!shell) {
       report.shell = 'console';
-      const cs = new ConsoleShell(con!, board.timeouts.commandMs);
+      const agent = new ConsoleShell(con!, board.timeouts.commandMs);
       await startAgent(con!, false);
-      await cs.waitReady(Math.max(1000, deadline - performance.now()), o.signal);
-      shell = cs;
+      await agent.waitReady(Math.max(1000, deadline - performance.now()), o.signal);
+      shell = agent;
     }
     // A board that was not power-cycled still holds the last run's flows.
     if (board.power === 'manual') await shell.run('conntrack -F 2>/dev/null; true');

@@ -19,6 +19,8 @@ export class BoardConsole {
   private onClosed!: () => void;
   readonly exited: Promise<void>;
   transcriptError: string | undefined;
+  /** Bytes the board has sent: none at all tells a dead or unpowered board from a slow one. */
+  received = 0;
   /** Not a process of ours: faults aimed at QEMU do not apply. */
   readonly pid = 0;
 
@@ -30,6 +32,7 @@ export class BoardConsole {
     this.exited = new Promise((r) => (this.onClosed = r));
     link.on('data', (b: Buffer) => {
       const d = b.toString('latin1');
+      this.received += b.length;
       if (!this.transcriptError) this.transcript.write(redact(d));
       for (const l of this.listeners) l(d);
     });

@@ -19,6 +19,9 @@ function connectFrom(netns: string, host: string, port: number): Duplex {
   const relay = `const s=require('net').connect(${port},${JSON.stringify(host)});s.on('error',e=>{process.stderr.write(e.code||e.message);process.exit(1)});process.stdin.pipe(s);s.pipe(process.stdout);s.on('close',()=>process.exit(0))`;
   const p = execa('ip', ['netns', 'exec', netns, process.execPath, '-e', relay], { stdin: 'pipe', stdout: 'pipe', stderr: 'pipe', reject: false, buffer: false });
   const d = Duplex.from({ readable: p.stdout!, writable: p.stdin! });
+  // The relay ends when the board refuses or drops the connection: ssh2 sees the stream close
+  // and says so; the stream's own "premature close" must not also escape as an uncaught error.
+  for (const s of [d, p.stdout!, p.stdin!]) s.on('error', () => {});
   void p.then(() => d.destroy());
   d.on('close', () => p.kill('SIGKILL'));
   return d;
@@ -37,9 +40,18 @@ export class SshShell implements Shell {
     const privateKey = s.keyFile ? await readFile(s.keyFile) : undefined;
     let seen: string | undefined;
     const conn = new ssh2.Client();
+    // ssh2 can report more than one error for one failed connection (the handshake, then the
+    // socket): a persistent listener, so none of them escapes as an uncaught exception.
+    let settled = false;
     await new Promise<void>((resolve, reject) => {
-      conn.once('ready', () => resolve());
-      conn.once('error', (e: Error & { level?: string }) => {
+      conn.once('ready', () => {
+        settled = true;
+        resolve();
+      });
+      conn.on('error', (e: Error & { level?: string }) => {
+        if (settled) return;
+        settled = true;
+        conn.end();
         if (e.level === 'client-authentication') reject(new SshAuthError(`SSH ${s.user}@${s.host}:${s.port}: the board refused the login (${s.password || board.secrets.sshPassword ? 'password' : 'key'} not accepted)`));
         else if (seen && s.hostKey && seen !== s.hostKey) reject(new SshAuthError(`SSH ${s.host}: host key ${seen} is not the pinned ${s.hostKey}`));
         else reject(e);

@@ -66,7 +66,8 @@ async function copyWithLibs(stage: string, file: string): Promise<void> {
 /**
  * A QEMU VM that stands in for a router on the desk: the default image plus a second
  * initramfs (dropbear, the board script), its console on a host pty or a TCP port, its two
- * NICs bridged to veth pairs whose other ends are this machine's "cables". Power commands
+ * NICs (taps moved into a namespace of its own) bridged to veth pairs whose other ends are
+ * this machine's "cables". Power commands
  * start and stop it; the board target drives it through the code paths a real board uses.
  */
 export async function createStandin(o: StandinOptions): Promise<Standin> {
@@ -98,16 +99,17 @@ export async function createStandin(o: StandinOptions): Promise<Standin> {
   await appendFile(initrd, extra.stdout as Uint8Array);
 
   await execa('ip', ['netns', 'add', ns]);
+  const taps: Record<string, { tap: string; bridge: string }> = {};
   for (const side of ['lan', 'wan'] as const) {
     const tap = `sb${o.id}t${side[0]}`;
     const br = `sb${o.id}b${side[0]}`;
     const peer = `sb${o.id}p${side[0]}`;
-    await execa('ip', ['-n', ns, 'tuntap', 'add', 'dev', tap, 'mode', 'tap']);
+    taps[side] = { tap, bridge: br };
     await execa('ip', ['-n', ns, 'link', 'add', br, 'type', 'bridge']);
     await execa('ip', ['link', 'add', cables[side], 'type', 'veth', 'peer', 'name', peer]);
     await execa('ip', ['link', 'set', peer, 'netns', ns]);
-    for (const l of [tap, peer]) await execa('ip', ['-n', ns, 'link', 'set', l, 'master', br]);
-    for (const l of [tap, peer, br]) await execa('ip', ['-n', ns, 'link', 'set', l, 'up']);
+    await execa('ip', ['-n', ns, 'link', 'set', peer, 'master', br]);
+    for (const l of [peer, br]) await execa('ip', ['-n', ns, 'link', 'set', l, 'up']);
   }
   const tty = join(dir, 'ttyBOARD');
   const serial = o.serial === 'pty' ? 'pty' : `tcp:127.0.0.1:${o.tcpPort},server=on,wait=off`;
@@ -120,7 +122,7 @@ export async function createStandin(o: StandinOptions): Promise<Standin> {
     '-netdev', `tap,id=wan,ifname=sb${o.id}tw,script=no,downscript=no`, '-device', 'virtio-net-pci,netdev=wan,mac=52:54:00:5b:00:02',
     '-daemonize', '-pidfile', join(dir, 'qemu.pid'),
   ];
-  await writeFile(join(dir, 'standin.json'), JSON.stringify({ ns, qemu, tty }));
+  await writeFile(join(dir, 'standin.json'), JSON.stringify({ ns, qemu, tty, taps }));
   const cmd = (what: string) => `node ${POWER} ${what} ${dir}`;
   return {
     dir, cables, tty, tcpPort: o.tcpPort, hostKey, powerOn: cmd('on'), powerOff: cmd('off'),

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -9,7 +9,13 @@ import { leftovers } from './leftovers.js';
 
 // The board target against a stand-in VM (harness/test/boards/standin.ts) through the real CLI.
 const root = new URL('../../../', import.meta.url).pathname;
-const hil = (args: string[], env: Record<string, string> = {}) => execa('node', [join(root, 'harness/bin/hil.js'), ...args], { reject: false, cwd: root, env: { CI: 'true', ...env } });
+const hil = async (args: string[], env: Record<string, string> = {}) => {
+  const r = await execa('node', [join(root, 'harness/bin/hil.js'), ...args], { reject: false, cwd: root, env: { CI: 'true', ...env } });
+  // A run that wrote no report says why on stderr: show it rather than a missing file.
+  const out = args[args.indexOf('--out') + 1];
+  if (args[0] === 'run' && out && !existsSync(join(out, 'report.json'))) throw new Error(`hil ${args.join(' ')}: exit ${r.exitCode}, no report: ${r.stderr}`);
+  return r;
+};
 const tmp = () => mkdtempSync(join(tmpdir(), 'hil-e2e-board-'));
 const readReport = (dir: string) => JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as RunReport;
 const PASSWORD = 'hunter2-stand-in';
@@ -19,8 +25,8 @@ function boardFile(dir: string, sb: Standin, name: string, parts: { console?: 's
   const lines = [`name: ${name}`];
   if (parts.console === 'serial') lines.push('console:', `  serial: { device: ${sb.tty}, baud: 115200 }`);
   if (parts.console === 'tcp') lines.push('console:', `  tcp: { host: 127.0.0.1, port: ${sb.tcpPort} }`);
-  if (parts.ssh) lines.push('ssh:', `  host: ${STANDIN_LAN}`, '  password: { env: HIL_TEST_BOARD_PW }', `  hostKey: "${sb.hostKey}"`);
-  lines.push('power:', `  on: ${sb.powerOn}`, `  off: ${sb.powerOff}`);
+  if (parts.ssh) lines.push('ssh:', `  host: ${STANDIN_LAN}`, '  password: { env: HIL_TEST_BOARD_PW }', ...(sb.hostKey ? [`  hostKey: "${sb.hostKey}"`] : []));
+  lines.push('power:', `  on: ${JSON.stringify(sb.powerOn)}`, `  off: ${JSON.stringify(sb.powerOff)}`);
   lines.push(`cables: { lan: ${sb.cables.lan}, wan: ${sb.cables.wan} }`);
   lines.push(`timeouts: { bootMs: ${parts.bootMs ?? 90000} }`);
   const f = join(dir, `${name}.yaml`);
@@ -69,4 +75,112 @@ describe('board target, on a stand-in board', () => {
     await sb.destroy();
     expect(await leftovers()).toEqual([]);
   }, 300_000);
+
+  it('a serial-only board over a TCP console server runs the scenario through the console agent, and leaves its console at a shell', async () => {
+    const sb = await createStandin({ id: 'b1', serial: 'tcp', tcpPort: 47311 });
+    made.push(sb);
+    const dir = tmp();
+    const board = boardFile(dir, sb, 'standin-serial', { console: 'tcp' });
+    const out = join(dir, 'out');
+    const r = await hil(['run', 'scenarios/sw-offload.yaml', '--board', board, '--out', out]);
+    const s = readReport(out).scenarios[0]!;
+    expect(`${s.status} ${s.reason ?? ''}`.trim()).toBe('passed');
+    expect(r.exitCode).toBe(0);
+    expect(s.board).toMatchObject({ shell: 'console', console: 'tcp 127.0.0.1:47311' });
+    const transcript = readFileSync(s.transcript!, 'latin1');
+    expect(transcript).toMatch(/writing the command agent/);
+    expect(transcript).toMatch(/power off:/);
+    await sb.destroy();
+    expect(await leftovers()).toEqual([]);
+  }, 300_000);
+
+  it('a wrong SSH password is one clear error, and the board is powered off and its cables given back', async () => {
+    const sb = await createStandin({ id: 'c1', serial: 'pty', password: PASSWORD });
+    made.push(sb);
+    const dir = tmp();
+    const board = boardFile(dir, sb, 'standin-badpw', { ssh: { password: PASSWORD } });
+    const out = join(dir, 'out');
+    const r = await hil(['run', 'scenarios/sw-offload.yaml', '--board', board, '--out', out], { HIL_TEST_BOARD_PW: 'not-the-password' });
+    const s = readReport(out).scenarios[0]!;
+    expect(s.status).toBe('error');
+    expect(s.reason).toMatch(/^SSH root@192\.168\.1\.254:22: the board refused the login \(password not accepted\)$/);
+    expect(r.exitCode).toBe(1);
+    expect(allText(out) + r.stdout + r.stderr).not.toContain('not-the-password');
+    // Powered off: the stand-in's QEMU is gone; the cables are back in this namespace.
+    expect((await execa('pgrep', ['-f', 'hil-standin-c1'], { reject: false })).stdout).toBe('');
+    for (const c of Object.values(sb.cables)) expect((await execa('ip', ['link', 'show', 'dev', c], { reject: false })).exitCode).toBe(0);
+    await sb.destroy();
+    expect(await leftovers()).toEqual([]);
+  }, 300_000);
+
+  it('a board that never answers is an error naming what was tried, within its boot timeout', async () => {
+    const sb = await createStandin({ id: 'd1', serial: 'tcp', tcpPort: 47312 });
+    made.push(sb);
+    const dir = tmp();
+    // Power "on" does nothing: the console server is there (a silent listener), the board is not.
+    const silent = await import('node:net').then((net) => net.createServer(() => {}).listen(47313, '127.0.0.1'));
+    const f = boardFile(dir, { ...sb, tcpPort: 47313, powerOn: 'true' }, 'standin-dead', { console: 'tcp', ssh: { password: PASSWORD }, bootMs: 8000 });
+    const out = join(dir, 'out');
+    const t = performance.now();
+    const r = await hil(['run', 'scenarios/sw-offload.yaml', '--board', f, '--out', out], { HIL_TEST_BOARD_PW: PASSWORD });
+    silent.close();
+    const s = readReport(out).scenarios[0]!;
+    expect(s.status).toBe('error');
+    expect(s.reason).toMatch(/^board standin-dead never answered: nothing arrived on its console \(tcp 127\.0\.0\.1:47313\) within 8 s of power on$/);
+    expect(r.exitCode).toBe(1);
+    expect(performance.now() - t).toBeLessThan(60_000);
+    await sb.destroy();
+    expect(await leftovers()).toEqual([]);
+  }, 300_000);
+
+  it('a board locked by another run is refused with who holds it and since when', async () => {
+    const sb = await createStandin({ id: 'e1', serial: 'pty' });
+    made.push(sb);
+    const dir = tmp();
+    const f = boardFile(dir, sb, 'standin-locked', { console: 'serial' });
+    const lockDir = join(dir, 'locks');
+    mkdirSync(lockDir);
+    // The other run is this test process: alive, so its lock is not stale.
+    writeFileSync(join(lockDir, 'standin-locked.lock'), JSON.stringify({ board: 'standin-locked', runId: 'other-run-7', pid: process.pid, since: '2026-12-01T10:00:00.000Z' }));
+    const out = join(dir, 'out');
+    const r = await hil(['run', 'scenarios/sw-offload.yaml', '--board', f, '--out', out], { HIL_BOARD_LOCK_DIR: lockDir });
+    const s = readReport(out).scenarios[0]!;
+    expect(s.status).toBe('error');
+    expect(s.reason).toBe(`board standin-locked is in use by run other-run-7 (pid ${process.pid}) since 2026-12-01T10:00:00.000Z`);
+    expect(r.exitCode).toBe(1);
+    // Never powered on, its cables never taken.
+    expect((await execa('pgrep', ['-f', 'hil-standin-e1'], { reject: false })).stdout).toBe('');
+    // The other run's lock is untouched; a lock whose owner died is taken over.
+    expect(JSON.parse(readFileSync(join(lockDir, 'standin-locked.lock'), 'utf8')).runId).toBe('other-run-7');
+    await sb.destroy();
+    expect(await leftovers()).toEqual([]);
+  }, 300_000);
+
+  it('a harness killed outright leaves the cables in its lab; the next run gives them back as they were', async () => {
+    const sb = await createStandin({ id: 'f1', serial: 'pty', password: PASSWORD });
+    made.push(sb);
+    await execa('ip', ['addr', 'add', '198.18.9.1/24', 'dev', sb.cables.wan]);
+    await execa('ip', ['link', 'set', sb.cables.wan, 'up']);
+    const dir = tmp();
+    const f = boardFile(dir, sb, 'standin-killed', { console: 'serial', ssh: { password: PASSWORD } });
+    const run = execa('node', [join(root, 'harness/bin/hil.js'), 'run', 'scenarios/sw-offload.yaml', '--board', f, '--out', join(dir, 'out')], { reject: false, cwd: root, env: { CI: 'true', HIL_TEST_BOARD_PW: PASSWORD } });
+    // Killed once its traffic runs: the cables are inside the lab's namespaces by then.
+    for (let i = 0; i < 600; i++) {
+      if ((await execa('ip', ['link', 'show', 'dev', sb.cables.wan], { reject: false })).exitCode !== 0) break;
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    await new Promise((res) => setTimeout(res, 3000));
+    run.kill('SIGKILL');
+    await run;
+    expect((await execa('ip', ['link', 'show', 'dev', sb.cables.wan], { reject: false })).exitCode).not.toBe(0);
+    // The next run reaps the dead one's lab first, then power-cycles the board it left on.
+    const next = await hil(['run', 'scenarios/sw-offload.yaml', '--board', f, '--out', join(dir, 'out2')], { HIL_TEST_BOARD_PW: PASSWORD });
+    expect(readReport(join(dir, 'out2')).scenarios[0]!.status).toBe('passed');
+    expect(next.exitCode).toBe(0);
+    const addrs = JSON.parse((await execa('ip', ['-j', 'addr', 'show', 'dev', sb.cables.wan])).stdout)[0].addr_info.map((a: { local: string }) => a.local);
+    expect(addrs).toContain('198.18.9.1');
+    await sb.destroy();
+    expect(await leftovers()).toEqual([]);
+  }, 300_000);
 });
+

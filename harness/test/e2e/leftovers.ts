@@ -32,8 +32,9 @@ export async function leftovers(snapshotDir?: string): Promise<string[]> {
   const links = (await execa('ip', ['-o', 'link', 'show'])).stdout.split('\n').filter((l) => /^\d+: hil\w+[rbv][@:]/.test(l));
   // Live-lab sessions (hil shell, --keep-on-failure) remove their folder when they end.
   const sessions = ls('/run/offload-hil/sessions').map((f) => `session ${f}`);
+  const boardLocks = ls('/run/offload-hil/boards').map((f) => `board lock ${f}`);
   // The harness's own temp files (the KVM probe's log) and any mount a lab could leave.
   const temps = ls(tmpdir()).filter((f) => f.startsWith('hil-kvm-probe-')).map((f) => `temp file ${f}`);
   const mounts = readFileSync('/proc/mounts', 'utf8').split('\n').filter((l) => /offload-hil|\/hil-\w+-(dut|lan|wan)\b/.test(l)).map((l) => `mount ${l}`);
-  return [...ns, ...taps, ...qemu, ...iperf, ...ping, ...links, ...qmp, ...overlays, ...snaps, ...sessions, ...temps, ...mounts];
+  return [...ns, ...taps, ...qemu, ...iperf, ...ping, ...links, ...qmp, ...overlays, ...snaps, ...sessions, ...boardLocks, ...temps, ...mounts];
 }
