@@ -19,7 +19,7 @@ const FORWARD_PRE_FILE = '/etc/hil-forward-pre.nft';
 export class OpenWrtPlatform implements Platform {
   readonly name = 'openwrt';
   readonly devices = { lan: 'br-lan', wan: 'eth1' };
-  readonly bin = { nft: '/usr/sbin/nft', ip: '/sbin/ip', tc: 'tc', conntrack: 'conntrack', lsmod: 'lsmod', dmesg: 'dmesg' };
+  readonly bin = { nft: '/usr/sbin/nft', ip: '/sbin/ip', tc: 'tc', conntrack: 'conntrack', lsmod: 'lsmod', dmesg: 'dmesg', ethtool: 'ethtool' };
 
   private constructor(readonly release: OpenWrtRelease, readonly packageManager: PackageManager | null, readonly offloadPackage: string | null) {}
 

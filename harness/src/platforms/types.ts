@@ -37,5 +37,5 @@ export interface Platform {
   systemLog?(shell: Shell): Promise<string>;
   /** null where the DUT has none (the default image). */
   readonly packageManager: PackageManager | null;
-  readonly bin: { nft: string; ip: string; tc: string; conntrack: string; lsmod: string; dmesg: string };
+  readonly bin: { nft: string; ip: string; tc: string; conntrack: string; lsmod: string; dmesg: string; ethtool: string };
 }

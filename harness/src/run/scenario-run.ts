@@ -20,6 +20,7 @@ import type { DutBooter } from './dut-boot.js';
 import type { DutImage } from './dut-image.js';
 import { createNetdevsim } from '../platforms/netdevsim.js';
 import { readEngine } from '../probes/engine.js';
+import { readPortCounters } from '../probes/port-counters.js';
 import { preparePlatform } from './platform-step.js';
 import { rateBits } from '../scenario/schema.js';
 import { LatencyProbe } from '../traffic/ping.js';
@@ -256,6 +257,7 @@ export async function runScenario(ctx: ScenarioContext): Promise<ScenarioReport>
           await writeFile(report.systemLog, await platform.systemLog(dut.shell));
         }
         if (s.dut.offloadEngine) report.engine = await readEngine(dut.shell, platform.devices.lan, s.expect.engine?.drainedWithinMs);
+        if (report.board) report.board.portCounters = await readPortCounters(dut.shell, platform.bin.ethtool, [platform.devices.lan, platform.devices.wan]);
         const dmesg = await dut.shell.run(platform.bin.dmesg);
         const kernelLog = parseDmesg(dmesg.stdout);
         report.kernelLog.trouble = kernelTrouble(kernelLog).map((l) => l.text);
