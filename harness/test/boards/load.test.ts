@@ -42,3 +42,12 @@ describe('board files', () => {
     await expect(loadBoard(write(`${base}ssh: { host: h, password: { env: HIL_T_SHORT } }\n`))).rejects.toThrow(/shorter than 3 characters/);
   });
 });
+
+describe('the example board file', () => {
+  it('labs/example-mt7621.yaml is a valid board description', async () => {
+    process.env.DESK_MT7621_PASSWORD = 'example-only';
+    const b = await loadBoard(new URL('../../../labs/example-mt7621.yaml', import.meta.url).pathname);
+    expect(b.name).toBe('desk-mt7621');
+    expect(b.power).toMatchObject({ on: 'usbrelay HURTM_1=1', off: 'usbrelay HURTM_1=0' });
+  });
+});
