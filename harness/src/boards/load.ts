@@ -25,7 +25,7 @@ async function readSecret(ref: SecretRef | undefined, what: string, dir: string)
 }
 
 /** A board description; paths in it (key file, secret files) are its own folder's. */
-export async function loadBoard(file: string): Promise<Board> {
+export async function loadBoard(file: string, flashImage?: string): Promise<Board> {
   const path = resolve(file);
   const text = await readFile(path, 'utf8').catch((e: NodeJS.ErrnoException) => {
     throw new ScenarioError([{ file, line: 0, col: 0, path: '', message: `cannot read: ${e.code ?? e.message}` }]);
@@ -33,9 +33,15 @@ export async function loadBoard(file: string): Promise<Board> {
   const cfg = parseYamlWith(boardSchema, text, file);
   const dir = dirname(path);
   const ssh = cfg.ssh && { ...cfg.ssh, keyFile: cfg.ssh.keyFile && resolve(dir, cfg.ssh.keyFile) };
+  // --flash: an image given on the command line, relative to where hil runs.
+  const flash = flashImage !== undefined
+    ? { command: 'sysupgrade -n {file}', timeoutMs: 300_000, ...cfg.flash, image: resolve(flashImage) }
+    : cfg.flash && { ...cfg.flash, image: cfg.flash.image && resolve(dir, cfg.flash.image) };
+  if (flash && !ssh) throw new ScenarioError([{ file, line: 0, col: 0, path: 'flash', message: 'flashing pushes the image over SSH: give ssh' }]);
   return {
     ...cfg,
     ssh,
+    flash,
     file: path,
     secrets: {
       consolePassword: await readSecret(cfg.console?.login?.password, `${file}: console.login.password`, dir),

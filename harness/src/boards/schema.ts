@@ -57,6 +57,17 @@ export const boardSchema = z
       /** move: the interfaces themselves go into the lab for the run; macvlan: a macvlan on each does, the interface stays. */
       mode: z.enum(['move', 'macvlan']).default('move'),
     }),
+    /** Flash this image once at the start of the run (over SSH), then check the board runs it. `hil run --flash` overrides image. */
+    flash: z
+      .strictObject({
+        image: z.string().min(1).optional(),
+        /** {file} is the image's path on the board. */
+        command: z.string().min(1).default('sysupgrade -n {file}'),
+        /** What proves the new firmware runs: a command and a text its output must contain. Without it, coming back is enough. */
+        check: z.strictObject({ command: z.string().min(1).default('cat /etc/openwrt_release'), expect: z.string().min(1) }).optional(),
+        timeoutMs: z.number().int().positive().default(300_000),
+      })
+      .optional(),
     timeouts: z
       .strictObject({
         bootMs: z.number().int().positive().default(180_000),

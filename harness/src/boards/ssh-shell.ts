@@ -1,5 +1,6 @@
 import { execa } from 'execa';
 import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { Duplex } from 'node:stream';
 import ssh2 from 'ssh2';
@@ -94,6 +95,35 @@ export class SshShell implements Shell {
           clearTimeout(timer);
           resolve({ command, exitCode: code ?? 255, stdout, stderr, durationMs: performance.now() - start });
         });
+      });
+    });
+  }
+
+  /** Streams a local file into path on the board (`cat >`, which every busybox has; no sftp needed). */
+  push(local: string, remote: string, timeoutMs: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.conn.exec(`cat > '${remote.replace(/'/g, `'\\''`)}'`, (err, stream) => {
+        if (err) return reject(new Error(`SSH: pushing ${local}: ${err.message}`));
+        let code: number | null = null;
+        let stderr = '';
+        const timer = setTimeout(() => {
+          stream.close();
+          reject(new Error(`pushing ${local} to the board took longer than ${timeoutMs} ms`));
+        }, timeoutMs);
+        stream.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        stream.on('exit', (c: number | null) => (code = c));
+        stream.on('close', () => {
+          clearTimeout(timer);
+          if (code === 0) resolve();
+          else reject(new Error(`pushing ${local} to the board failed (exit ${code ?? 'none'}): ${stderr.trim()}`));
+        });
+        const src = createReadStream(local);
+        src.on('error', (e) => {
+          clearTimeout(timer);
+          stream.close();
+          reject(new Error(`reading ${local}: ${e.message}`));
+        });
+        src.pipe(stream);
       });
     });
   }

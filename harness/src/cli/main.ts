@@ -20,7 +20,7 @@ import { loadBoard } from '../boards/load.js';
 import { repoRoot } from '../util/paths.js';
 
 const USAGE = `usage:
-  hil run [--out DIR] [--jobs N] [--measure-jobs N] [--board FILE] [--cold] [--image REF] [--shard I/N] [--retries N] SCENARIO_OR_FOLDER...
+  hil run [--out DIR] [--jobs N] [--measure-jobs N] [--board FILE [--flash IMAGE]] [--cold] [--image REF] [--shard I/N] [--retries N] SCENARIO_OR_FOLDER...
                         run scenarios (on the default image unless --image or the scenario's
                         target.image names another: a path, URL#sha256=HEX, or
                         kernel=REF,rootfs=REF); on the default image the first scenario per DUT
@@ -28,6 +28,8 @@ const USAGE = `usage:
                         (--cold: boot every scenario, use and save no snapshot)
                         --board FILE: run on the board that FILE describes (docs/boards.md),
                         not a VM; one run per board at a time
+                        --flash IMAGE: first flash the board with IMAGE over SSH
+                        (sysupgrade; the board file's flash section says how and checks it)
                         --jobs N: labs at once (default: cores, bounded by memory)
                         --measure-jobs N: of those, how many run traffic and measure at
                         once (default: cores); the others wait booted, so a slow host
@@ -119,7 +121,7 @@ async function runCmd(args: string[]): Promise<number> {
   const { values, positionals } = parseArgsOr({ args, allowPositionals: true, options: {
       out: { type: 'string' }, jobs: { type: 'string' }, cold: { type: 'boolean' }, image: { type: 'string' },
       shard: { type: 'string' }, retries: { type: 'string' }, 'keep-on-failure': { type: 'boolean' }, 'measure-jobs': { type: 'string' },
-      board: { type: 'string' },
+      board: { type: 'string' }, flash: { type: 'string' },
     } }, USAGE);
   if (!positionals.length) throw new UserError(`run needs scenario files or folders\n${USAGE}`);
   const jobs = values.jobs === undefined ? undefined : Number(values.jobs);
@@ -131,7 +133,8 @@ async function runCmd(args: string[]): Promise<number> {
   const shard = values.shard === undefined ? undefined : parseShard(values.shard);
   const all = await loadScenarios(positionals);
   if (values.board && values.image) throw new UserError('give --board or --image, not both: a board runs its own firmware');
-  const board = values.board === undefined ? undefined : await loadBoard(values.board);
+  if (values.flash && !values.board) throw new UserError('--flash needs --board: it flashes that board before its scenarios');
+  const board = values.board === undefined ? undefined : await loadBoard(values.board, values.flash);
   const scenarios = shard ? selectShard(all, shard) : all;
   if (shard) process.stderr.write(`hil: shard ${shard.index}/${shard.count}: ${scenarios.length} of ${all.length} scenario(s)${scenarios.length ? `: ${scenarios.map((x) => x.name).join(', ')}` : ''}\n`);
   const id = runId();

@@ -1,3 +1,4 @@
+import type { FlashReport } from '../boards/flash.js';
 import type { AccountingReport } from '../expect/accounting.js';
 import type { FlowReport } from '../expect/flows.js';
 import type { FloodReport } from '../expect/flood.js';
@@ -158,6 +159,8 @@ export interface RunReport {
   runId: string;
   startedAt: string;
   durationMs: number;
+  /** Boards flashed at the start of the run (`flash` in the board file, or --flash). */
+  flash?: FlashReport[];
   host: { node: string; jobs: number; measureJobs?: number };
   /** With --shard: which slice of the scenario set this run took. */
   shard?: { index: number; count: number; of: number };

@@ -15,10 +15,15 @@ async function boardCables(b: Board) {
   };
 }
 
+/** A lab around a board: its cables lent to the lab's hosts. */
+export async function createBoardLab(b: Board, runToken: string, index: number): Promise<Lab> {
+  return Lab.create(runToken, index, await boardCables(b));
+}
+
 /** The scenario's lab: taps for a VM, or the board's cables lent to it. */
 export async function createLab(ctx: ScenarioContext): Promise<Lab> {
   const di = ctx.dutImage;
-  return Lab.create(ctx.runToken, ctx.index, di.kind === 'board' ? await boardCables(di.board) : undefined);
+  return di.kind === 'board' ? createBoardLab(di.board, ctx.runToken, ctx.index) : Lab.create(ctx.runToken, ctx.index);
 }
 
 /** Boots the VM (cold or from a snapshot) or attaches the board; either way a DUT with a shell and a console. */

@@ -21,6 +21,8 @@ ip link set eth1 up
 ip addr add ${STANDIN_LAN}/24 dev eth0
 mkdir -p /dev/pts && mount -t devpts devpts /dev/pts
 mkdir -p /var/log
+# The flash (a virtio disk): its first line names the firmware that sysupgrade last wrote.
+[ -b /dev/vda ] && head -c 256 /dev/vda | tr -d '\\000' | head -n 1 > /etc/hil-firmware
 [ -f /etc/dropbear/host_key ] && /usr/sbin/dropbear -r /etc/dropbear/host_key -p 22 -E 2>/tmp/dropbear.log
 export PS1='root@board:~# '
 while :; do
@@ -37,6 +39,8 @@ export interface StandinOptions {
   /** Root's password for SSH; without it, no SSH server runs. */
   password?: string;
   tcpPort?: number;
+  /** A flash disk and a sysupgrade that writes it and reboots (or, brick: powers off and needs a power cycle). */
+  flash?: 'reboots' | 'brick';
 }
 
 export interface Standin {
@@ -76,6 +80,7 @@ export async function createStandin(o: StandinOptions): Promise<Standin> {
   const cables = { lan: `hilsb${o.id}l`, wan: `hilsb${o.id}w` };
   const stage = join(dir, 'stage');
   await mkdir(join(stage, 'etc/hil'), { recursive: true });
+  await mkdir(join(stage, 'sbin'), { recursive: true });
   await writeFile(join(stage, 'etc/hil/board'), BOARD_SCRIPT);
   await chmod(join(stage, 'etc/hil/board'), 0o755);
   let hostKey: string | undefined;
@@ -88,6 +93,16 @@ export async function createStandin(o: StandinOptions): Promise<Standin> {
     const hash = (await execa('openssl', ['passwd', '-6', o.password])).stdout.trim();
     await writeFile(join(stage, 'etc/shadow'), `root:${hash}:19000:0:99999:7:::\n`);
     await writeFile(join(stage, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\n');
+  }
+  if (o.flash) {
+    await writeFile(join(stage, 'sbin/sysupgrade'), `#!/bin/sh
+# The stand-in's sysupgrade: the image goes to the flash disk, then the board restarts into it.
+[ "$1" = -n ] && shift
+dd if="$1" of=/dev/vda bs=4096 2>/dev/null && sync || exit 1
+echo "Commencing upgrade. Closing all shell sessions."
+{ sleep 1; ${o.flash === 'brick' ? 'poweroff -f' : 'reboot -f'}; } >/dev/null 2>&1 </dev/null &
+`, { mode: 0o755 });
+    await writeFile(join(dir, 'flash.img'), Buffer.alloc(1024 * 1024));
   }
   const image = await loadDefaultImage();
   const initrd = join(dir, 'initramfs.cpio');
@@ -116,7 +131,8 @@ export async function createStandin(o: StandinOptions): Promise<Standin> {
   const append = 'console=ttyS0 panic=1 quiet';
   const qemu = [
     'qemu-system-x86_64', '-name', `hil-standin-${o.id}`, '-machine', 'q35', '-accel', 'tcg', '-cpu', 'max', '-m', '256', '-smp', '1',
-    '-nodefaults', '-no-user-config', '-display', 'none', '-no-reboot',
+    '-nodefaults', '-no-user-config', '-display', 'none',
+    ...(o.flash ? ['-drive', `file=${join(dir, 'flash.img')},format=raw,if=virtio`] : []),
     '-kernel', image.kernel!, '-initrd', initrd, '-append', append, '-serial', serial,
     '-netdev', `tap,id=lan,ifname=sb${o.id}tl,script=no,downscript=no`, '-device', 'virtio-net-pci,netdev=lan,mac=52:54:00:5b:00:01',
     '-netdev', `tap,id=wan,ifname=sb${o.id}tw,script=no,downscript=no`, '-device', 'virtio-net-pci,netdev=wan,mac=52:54:00:5b:00:02',

@@ -21,7 +21,7 @@ const readReport = (dir: string) => JSON.parse(readFileSync(join(dir, 'report.js
 const PASSWORD = 'hunter2-stand-in';
 const made: Standin[] = [];
 
-function boardFile(dir: string, sb: Standin, name: string, parts: { console?: 'serial' | 'tcp'; ssh?: { password: string }; bootMs?: number }): string {
+function boardFile(dir: string, sb: Standin, name: string, parts: { console?: 'serial' | 'tcp'; ssh?: { password: string }; bootMs?: number; flashCheck?: string }): string {
   const lines = [`name: ${name}`];
   if (parts.console === 'serial') lines.push('console:', `  serial: { device: ${sb.tty}, baud: 115200 }`);
   if (parts.console === 'tcp') lines.push('console:', `  tcp: { host: 127.0.0.1, port: ${sb.tcpPort} }`);
@@ -29,6 +29,7 @@ function boardFile(dir: string, sb: Standin, name: string, parts: { console?: 's
   lines.push('power:', `  on: ${JSON.stringify(sb.powerOn)}`, `  off: ${JSON.stringify(sb.powerOff)}`);
   lines.push(`cables: { lan: ${sb.cables.lan}, wan: ${sb.cables.wan} }`);
   lines.push(`timeouts: { bootMs: ${parts.bootMs ?? 90000} }`);
+  if (parts.flashCheck) lines.push('flash:', '  timeoutMs: 20000', '  check: { command: cat /etc/hil-firmware, expect: ' + JSON.stringify(parts.flashCheck) + ' }');
   const f = join(dir, `${name}.yaml`);
   writeFileSync(f, lines.join('\n') + '\n');
   return f;
@@ -179,6 +180,49 @@ describe('board target, on a stand-in board', () => {
     expect(next.exitCode).toBe(0);
     const addrs = JSON.parse((await execa('ip', ['-j', 'addr', 'show', 'dev', sb.cables.wan])).stdout)[0].addr_info.map((a: { local: string }) => a.local);
     expect(addrs).toContain('198.18.9.1');
+    await sb.destroy();
+    expect(await leftovers()).toEqual([]);
+  }, 300_000);
+
+  for (const mode of ['reboots', 'brick'] as const) {
+    it(`--flash pushes the image over SSH, flashes it, ${mode === 'brick' ? 'power-cycles a board that does not come back, ' : ''}checks the new firmware runs, then runs the scenarios on it`, async () => {
+      const sb = await createStandin({ id: mode === 'brick' ? 'h1' : 'g1', serial: 'pty', password: PASSWORD, flash: mode });
+      made.push(sb);
+      const dir = tmp();
+      const version = `hil-standin-firmware 2026.12.01-${mode}`;
+      const img = join(dir, 'firmware.bin');
+      writeFileSync(img, Buffer.concat([Buffer.from(`${version}\n`), Buffer.alloc(200_000, 0x5a)]));
+      const f = boardFile(dir, sb, `standin-flash-${mode}`, { console: 'serial', ssh: { password: PASSWORD }, flashCheck: version });
+      const out = join(dir, 'out');
+      const r = await hil(['run', 'scenarios/sw-offload.yaml', '--board', f, '--flash', img, '--out', out], { HIL_TEST_BOARD_PW: PASSWORD });
+      const rep = readReport(out);
+      const s = rep.scenarios[0]!;
+      expect(`${s.status} ${s.reason ?? ''}`.trim()).toBe('passed');
+      expect(r.exitCode).toBe(0);
+      expect(rep.flash).toHaveLength(1);
+      const fl = rep.flash![0]!;
+      expect(fl).toMatchObject({ board: `standin-flash-${mode}`, bytes: 200_000 + version.length + 1, recovered: mode === 'brick', command: expect.stringMatching(/^sysupgrade -n \/tmp\/hil-sysupgrade-firmware\.bin$/) });
+      expect(fl.sha256).toMatch(/^[0-9a-f]{64}$/);
+      expect(fl.check!.output).toContain(version);
+      expect(r.stderr).toMatch(new RegExp(`flashing board standin-flash-${mode} with firmware\\.bin`));
+      await sb.destroy();
+      expect(await leftovers()).toEqual([]);
+    }, 300_000);
+  }
+
+  it('a flash that does not take is an error for every scenario on the board, saying what the board runs instead', async () => {
+    const sb = await createStandin({ id: 'i1', serial: 'pty', password: PASSWORD, flash: 'reboots' });
+    made.push(sb);
+    const dir = tmp();
+    const img = join(dir, 'firmware.bin');
+    writeFileSync(img, 'hil-standin-firmware something-else\n');
+    const f = boardFile(dir, sb, 'standin-flash-wrong', { ssh: { password: PASSWORD }, flashCheck: 'hil-standin-firmware 2099' });
+    const out = join(dir, 'out');
+    const r = await hil(['run', 'scenarios/sw-offload.yaml', 'scenarios/udp-offload.yaml', '--board', f, '--flash', img, '--out', out], { HIL_TEST_BOARD_PW: PASSWORD });
+    const rep = readReport(out);
+    expect(rep.scenarios.map((s) => s.status)).toEqual(['error', 'error']);
+    expect(rep.scenarios[0]!.reason).toMatch(/^flashing board standin-flash-wrong failed: after flashing, `cat \/etc\/hil-firmware` does not show "hil-standin-firmware 2099": the board is not running the new image \(it said: hil-standin-firmware something-else\)$/);
+    expect(r.exitCode).toBe(1);
     await sb.destroy();
     expect(await leftovers()).toEqual([]);
   }, 300_000);
