@@ -111,6 +111,8 @@ export class SshShell implements Shell {
           reject(new Error(`pushing ${local} to the board took longer than ${timeoutMs} ms`));
         }, timeoutMs);
         stream.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        // The channel closes only once its (empty) stdout has been read to the end.
+        stream.resume();
         stream.on('exit', (c: number | null) => (code = c));
         stream.on('close', () => {
           clearTimeout(timer);
