@@ -102,6 +102,9 @@ mkdir -p "$work/out"
 # Uncompressed on purpose: under TCG the guest's gunzip costs more than QEMU's
 # fw_cfg copy of the larger file.
 (cd "$root" && find . | /bin/busybox cpio -o -H newc 2>/dev/null) > "$work/out/initramfs.cpio"
+# The same userland as a root filesystem tarball, for a container DUT (docker import): no
+# kernel modules, since a container runs on the host's kernel and cannot load any.
+tar -C "$root" --exclude=./lib/modules --exclude=./init -cf "$work/out/rootfs.tar" .
 # The ELF vmlinux has a PVH entry point: QEMU jumps straight into it, skipping the
 # BIOS's real-mode loader and the in-guest xz decompression (~3 s under TCG).
 vmlinuz=$kroot/boot/vmlinuz-$kver
@@ -118,7 +121,7 @@ cat > "$work/out/manifest.json" <<JSON
   "kernel": { "package": "$kpkg", "version": "$kdebver", "release": "$kver" },
   "userland": { $(for p in "${userland_pkgs[@]}"; do dpkg-query -W -f '"${Package}": "${Version}", ' "$p"; done | sed 's/, $//') },
   "modules": "$(echo "$modlist")",
-  "files": { "kernel": "vmlinux", "initrd": "initramfs.cpio" },
+  "files": { "kernel": "vmlinux", "initrd": "initramfs.cpio", "rootfs": "rootfs.tar" },
   "builtAt": "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 }
 JSON

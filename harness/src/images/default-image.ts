@@ -10,7 +10,7 @@ const manifestSchema = z.object({
   kernel: z.object({ package: z.string(), version: z.string(), release: z.string() }),
   userland: z.record(z.string(), z.string()),
   modules: z.string(),
-  files: z.object({ kernel: z.string(), initrd: z.string() }),
+  files: z.object({ kernel: z.string(), initrd: z.string(), rootfs: z.string().optional() }),
 });
 
 /** What QEMU boots: a kernel (with initramfs or a root disk) and/or a disk behind firmware. */
@@ -25,6 +25,16 @@ export interface BootImage {
   firmwareVars?: string;
   kernelRelease?: string;
   modules?: string[];
+}
+
+/** The default image's userland as a root filesystem tarball (a container DUT's). */
+export async function defaultRootfs(): Promise<string> {
+  const dir = join(cacheDir(), 'images', 'default');
+  const m = manifestSchema.parse(JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8').catch(() => {
+    throw new UserError(`the default image is not built (no ${dir}/manifest.json): run \`npm run setup\``);
+  })));
+  if (!m.files.rootfs) throw new UserError('the default image was built without rootfs.tar: run `npm run setup`');
+  return join(dir, m.files.rootfs);
 }
 
 /** The default image built by `npm run setup` (images/default/build.sh). */

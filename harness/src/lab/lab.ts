@@ -25,7 +25,7 @@ export class Lab {
    * (or macvlans on them) are lent to the lab under the taps' names, and given back as
    * they were when the lab goes.
    */
-  static async create(runToken: string, index: number, cables?: { lan: Omit<LentCable, 'as'>; wan: Omit<LentCable, 'as'> }): Promise<Lab> {
+  static async create(runToken: string, index: number, cables?: { lan: Omit<LentCable, 'as'>; wan: Omit<LentCable, 'as'> }, veth = false): Promise<Lab> {
     const names = labNames(runToken, index);
     const lent = cables && [{ ...cables.lan, as: names.taps.lan }, { ...cables.wan, as: names.taps.wan }];
     const lab = new Lab(names, lent);
@@ -41,6 +41,10 @@ export class Lab {
       }
       if (lent) {
         for (const l of lent) await lendCable(l, ns.dut);
+      } else if (veth) {
+        // A container DUT: its ends (peers) go into its network namespace once it runs.
+        await ipIn(ns.dut, 'link', 'add', taps.lan, 'type', 'veth', 'peer', 'name', lab.names.peers.lan);
+        await ipIn(ns.dut, 'link', 'add', taps.wan, 'type', 'veth', 'peer', 'name', lab.names.peers.wan);
       } else {
         await ipIn(ns.dut, 'tuntap', 'add', 'dev', taps.lan, 'mode', 'tap');
         await ipIn(ns.dut, 'tuntap', 'add', 'dev', taps.wan, 'mode', 'tap');

@@ -9,6 +9,8 @@ export interface LabNames {
   taps: { lan: string; wan: string };
   /** With a WAN bottleneck: a bridge in the DUT's namespace joins the WAN tap to a veth whose peer is the WAN host's link. */
   modem: { bridge: string; veth: string; peer: string };
+  /** A container DUT: the DUT's ends of the veth pairs whose other ends are the taps' names. */
+  peers: { lan: string; wan: string };
 }
 
 export function newRunToken(): string {
@@ -23,5 +25,6 @@ export function labNames(runToken: string, index: number): LabNames {
     ns: { dut: `${PREFIX}-${id}-dut`, lan: `${PREFIX}-${id}-lan`, wan: `${PREFIX}-${id}-wan` },
     taps: { lan: `${PREFIX}${id}l`, wan: `${PREFIX}${id}w` },
     modem: { bridge: `${PREFIX}${id}r`, veth: `${PREFIX}${id}b`, peer: `${PREFIX}${id}v` },
+    peers: { lan: `${PREFIX}${id}p`, wan: `${PREFIX}${id}q` },
   };
 }

@@ -1,3 +1,4 @@
+import type { ContainerInfo } from '../containers/container-dut.js';
 import type { FlashReport } from '../boards/flash.js';
 import type { AccountingReport } from '../expect/accounting.js';
 import type { FlowReport } from '../expect/flows.js';
@@ -75,7 +76,7 @@ export interface BoardReport {
 
 export interface BootReport {
   /** board: powered on (or found on) and reached, not booted by the harness's QEMU. */
-  kind: 'cold' | 'snapshot' | 'board';
+  kind: 'cold' | 'snapshot' | 'board' | 'container';
   /** Start of QEMU to a DUT shell that answers (for a snapshot: including the clock and RNG reset). */
   ms: number;
   guest: Record<string, string>;
@@ -92,8 +93,10 @@ export interface ScenarioReport {
   /** The reason for error and skipped. */
   reason?: string;
   durationMs: number;
-  accel: Accel | 'board' | null;
+  accel: Accel | 'board' | 'container' | null;
   board?: BoardReport;
+  /** A container DUT: the engine, image and the host kernel it shares, and whether that kernel can hold a flowtable. */
+  container?: ContainerInfo & { flowtables: { supported: boolean; error?: string } };
   accelReason?: string;
   boot: BootReport | null;
   offload: {

@@ -1,5 +1,12 @@
 import { dirname, resolve } from 'node:path';
-import { loadDefaultImage, type BootImage } from '../images/default-image.js';
+import { defaultRootfs, loadDefaultImage, type BootImage } from '../images/default-image.js';
+import type Docker from 'dockerode';
+
+/** The engine a container scenario runs on. */
+export interface ContainerEngineRef {
+  docker: Docker;
+  where: string;
+}
 import { describeRef, parseImageRef, type ImageRef } from '../images/image-ref.js';
 import { resolveImage, type ResolvedImage } from '../images/resolve.js';
 import type { Scenario } from '../scenario/schema.js';
@@ -11,6 +18,8 @@ import { loadProfile, type QemuProfile } from '../targets/qemu-profile.js';
 export type DutImage =
   | { kind: 'default'; image: BootImage; profile: QemuProfile }
   | { kind: 'openwrt'; resolved: ResolvedImage; profile: QemuProfile }
+  /** A container from a root filesystem tarball; image and engine are filled in once the run has imported it. */
+  | { kind: 'container'; rootfs: string; image?: string; engine?: ContainerEngineRef }
   /** A real board (or its stand-in): nothing to boot here; it is powered and reached as its file says. */
   | { kind: 'board'; board: Board }
   /** The image could not be had (not found, wrong checksum, unknown layout): the scenario's one-line reason. */
@@ -32,6 +41,11 @@ export async function prepareImages(scenarios: Scenario[], override: ImageRef | 
   const out: DutImage[] = [];
   const boards = new Map<string, Promise<DutImage>>();
   for (const s of scenarios) {
+    if (s.target.container && !board) {
+      const rootfs = s.target.container === 'default' ? defaultRootfs() : Promise.resolve(resolve(dirname(s.file), s.target.container));
+      out.push(await rootfs.then((r): DutImage => ({ kind: 'container', rootfs: r }), (e: Error): DutImage => ({ kind: 'error', reason: e.message })));
+      continue;
+    }
     if (board || s.target.board) {
       const file = board?.file ?? resolve(dirname(s.file), s.target.board!);
       if (!boards.has(file)) boards.set(file, board ? Promise.resolve({ kind: 'board', board }) : loadBoard(file).then((b): DutImage => ({ kind: 'board', board: b }), (e: Error): DutImage => ({ kind: 'error', reason: e.message })));

@@ -6,6 +6,7 @@ import type { BootReport } from '../report/types.js';
 import type { ConsoleDut } from '../targets/types.js';
 import type { ScenarioContext } from './scenario-run.js';
 import { bootOpenWrt } from './openwrt-boot.js';
+import { startContainerDut } from '../containers/container-dut.js';
 
 /** A board's cables as they are before the lab takes them. */
 async function boardCables(b: Board) {
@@ -23,7 +24,8 @@ export async function createBoardLab(b: Board, runToken: string, index: number):
 /** The scenario's lab: taps for a VM, or the board's cables lent to it. */
 export async function createLab(ctx: ScenarioContext): Promise<Lab> {
   const di = ctx.dutImage;
-  return di.kind === 'board' ? createBoardLab(di.board, ctx.runToken, ctx.index) : Lab.create(ctx.runToken, ctx.index);
+  if (di.kind === 'board') return createBoardLab(di.board, ctx.runToken, ctx.index);
+  return Lab.create(ctx.runToken, ctx.index, undefined, di.kind === 'container');
 }
 
 /** Boots the VM (cold or from a snapshot) or attaches the board; either way a DUT with a shell and a console. */
@@ -33,6 +35,9 @@ export async function startDut(
   const { scenario: s, signal } = ctx;
   const di = ctx.dutImage;
   if (di.kind === 'board') return attachBoard(di.board, lab, { transcript, bottleneck, signal });
+  if (di.kind === 'container') {
+    return startContainerDut(di.engine!.docker, { image: di.image!, rootfs: di.rootfs, engine: di.engine!.where, lab, transcript, runId: ctx.runToken, commandTimeoutMs: s.timeouts.commandMs });
+  }
   const bootOpts = {
     name: `hil-${lab.names.id}`, profile: di.profile, accel: ctx.accel,
     netns: lab.names.ns.dut, taps: lab.names.taps, withoutModules: s.dut.withoutModules,

@@ -13,9 +13,13 @@ import type { Shell } from '../targets/types.js';
  * packages installed, kernel settings, modules withheld. A DUT without
  * /proc/net/nf_conntrack is refused here, since flow states are read from it.
  */
-export async function preparePlatform(s: Scenario, image: 'default' | 'openwrt' | 'board', dut: { shell: Shell }, report: ScenarioReport): Promise<Platform> {
-  // A board runs OpenWrt, or (the tests' stand-in) the default image's tools.
-  const p = image === 'default' ? new DefaultPlatform(s.dut.offloadEngine)
+export async function preparePlatform(s: Scenario, image: 'default' | 'openwrt' | 'board' | 'container', dut: { shell: Shell }, report: ScenarioReport): Promise<Platform> {
+  // A board runs OpenWrt, or (the tests' stand-in) the default image's tools; a container
+  // from the default rootfs is the default platform, on the host's kernel.
+  if (image === 'container' && (s.dut.offloadEngine || s.dut.netdevsim || s.dut.withoutModules.length)) {
+    throw new Error('a container DUT runs on the host\'s kernel: dut.offloadEngine, dut.netdevsim and dut.withoutModules need a VM');
+  }
+  const p = image === 'default' || image === 'container' ? new DefaultPlatform(s.dut.offloadEngine)
     : image === 'board' ? ((await OpenWrtPlatform.detect(dut.shell)) ?? new DefaultPlatform(s.dut.offloadEngine))
       : await OpenWrtPlatform.detect(dut.shell);
   if (s.dut.offloadEngine && !(p instanceof DefaultPlatform)) throw new Error('dut.offloadEngine needs the default image (it ships hil_offload.ko)');

@@ -3,6 +3,7 @@ import pLimit, { type LimitFunction } from 'p-limit';
 import { lockBoard } from '../boards/lock.js';
 import { flashBoard, type FlashReport } from '../boards/flash.js';
 import { createBoardLab } from './dut-start.js';
+import { prepareContainers } from './container-step.js';
 import type { Board } from '../boards/schema.js';
 import { access, constants, mkdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -104,6 +105,7 @@ export async function run(o: RunOptions): Promise<RunReport> {
   await checkPrerequisites();
   await reapOrphans();
   const images = await prepareImages(o.scenarios, o.image, (t) => process.stderr.write(`hil: ${t}\n`), o.board);
+  const containers = await prepareContainers(images, o.runId, (t) => process.stderr.write(`hil: ${t}\n`));
   // Each board is this run's for the whole run; scenarios on one board go one after another.
   const boardGates = new Map<string, LimitFunction>();
   const flashes: FlashReport[] = [];
@@ -148,6 +150,7 @@ export async function run(o: RunOptions): Promise<RunReport> {
     await Promise.all(Array.from({ length: Math.min(jobs, o.scenarios.length) }, worker));
   } finally {
     for (const u of unlocks) await u();
+    await containers.cleanup();
   }
   const report: RunReport = {
     version: 1, runId: o.runId, startedAt: new Date(started).toISOString(), durationMs: Date.now() - started,

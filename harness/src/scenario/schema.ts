@@ -67,7 +67,7 @@ export const floodSchema = z.strictObject({
 });
 export type Flood = z.infer<typeof floodSchema>;
 
-export const expectSchema = z
+const expectBase = z
   .strictObject({
     offload: z
       .strictObject({
@@ -169,11 +169,18 @@ export const expectSchema = z
         maxPackets: z.number().int().min(0).optional(),
       })
       .optional(),
-  })
-  .refine((e) => Object.values(e).some((v) => v !== undefined), {
-    message: 'expect needs at least one expectation: a scenario that checks nothing cannot pass',
   });
+const checksSomething = (e: object) => Object.values(e).some((v) => v !== undefined);
+const NOTHING = { message: 'expect needs at least one expectation: a scenario that checks nothing cannot pass' };
+export const expectSchema = expectBase.refine(checksSomething, NOTHING);
 export type Expect = z.infer<typeof expectSchema>;
+
+/**
+ * A container DUT runs on the host's kernel. hostKernel.withoutFlowtables: the expectations
+ * that hold instead of expect's own when that kernel cannot create a flowtable (this
+ * project's CI hosts), so one scenario asserts software offload where the kernel can.
+ */
+const hostKernelSchema = z.strictObject({ withoutFlowtables: expectSchema });
 
 export const scenarioSchema = z.strictObject({
   name: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'lowercase letters, digits, ".", "_" and "-"').optional(),
@@ -186,6 +193,8 @@ export const scenarioSchema = z.strictObject({
       profile: z.string().regex(/^[a-z0-9._-]+$/).optional(),
       /** A board description (relative to this file): the scenario runs on that board, not a VM. `hil run --board` overrides it. */
       board: z.string().min(1).optional(),
+      /** A container DUT from a root filesystem tarball (relative to this file), or "default" (the default image's userland). */
+      container: z.string().min(1).optional(),
     })
     .default({ image: 'default' }),
   dut: z
@@ -261,7 +270,7 @@ export const scenarioSchema = z.strictObject({
       commandMs: z.number().int().positive().default(20_000),
     })
     .default({ bootMs: 60_000, commandMs: 20_000 }),
-  expect: expectSchema,
+  expect: expectBase.extend({ hostKernel: hostKernelSchema.optional() }).refine(checksSomething, NOTHING),
 }).superRefine((s, ctx) => {
   // Expectations that read something only another block makes: say so at load, not after a run.
   const needs = (has: unknown, path: string[], what: string) => {

@@ -24,7 +24,7 @@ export interface DutConsole {
 export interface Dut {
   shell: Shell;
   /** How the DUT's CPU runs: QEMU's accelerator, or real silicon. */
-  accel: Accel | 'board';
+  accel: Accel | 'board' | 'container';
   accelReason: string;
   bootMs: number;
   /** What the guest itself reported at readiness (kernel release, seconds since its boot). */

@@ -1,0 +1,167 @@
+import { createWriteStream } from 'node:fs';
+import { PassThrough } from 'node:stream';
+import type Docker from 'dockerode';
+import type { Lab } from '../lab/lab.js';
+import type { BootReport } from '../report/types.js';
+import type { ConsoleDut, DutConsole, Shell } from '../targets/types.js';
+import type { CommandResult } from '../util/exec.js';
+import { execOk } from '../util/exec.js';
+import { LABEL_PID, LABEL_RUN } from './image.js';
+
+/** A container's "console": its transcript (notes, then its logs at the end); closed when the container dies. */
+class ContainerConsole implements DutConsole {
+  private readonly out;
+  private done = false;
+  readonly exited: Promise<void>;
+  readonly pid = 0;
+  transcriptError: string | undefined;
+  constructor(path: string, died: Promise<unknown>) {
+    this.out = createWriteStream(path, { flags: 'a' });
+    this.out.on('error', (e: NodeJS.ErrnoException) => (this.transcriptError ??= `${path}: ${e.code ?? e.message}`));
+    this.exited = died.then(() => {
+      this.done = true;
+    });
+  }
+  get closed(): boolean {
+    return this.done;
+  }
+  onData(): () => void {
+    return () => {};
+  }
+  write(): void {}
+  note(text: string): void {
+    if (!this.transcriptError && !this.out.destroyed) this.out.write(`[hil] ${text}\n`);
+  }
+  raw(text: string): void {
+    if (!this.transcriptError && !this.out.destroyed) this.out.write(text);
+  }
+  async close(): Promise<void> {
+    if (!this.transcriptError && !this.out.destroyed) await new Promise<void>((r) => this.out.end(r));
+  }
+}
+
+/** Commands through the Engine API's exec: stdout and stderr demultiplexed, the exit code from inspect. */
+class ExecShell implements Shell {
+  constructor(private readonly docker: Docker, private readonly container: Docker.Container, private readonly defaultTimeoutMs: number) {}
+
+  async run(command: string, opts: { timeoutMs?: number } = {}): Promise<CommandResult> {
+    const timeoutMs = opts.timeoutMs ?? this.defaultTimeoutMs;
+    const start = performance.now();
+    const exec = await this.container.exec({ Cmd: ['/bin/sh', '-c', command], AttachStdout: true, AttachStderr: true });
+    const stream = await exec.start({ hijack: true, stdin: false });
+    const out = new PassThrough();
+    const err = new PassThrough();
+    let stdout = '';
+    let stderr = '';
+    out.on('data', (d: Buffer) => (stdout += d.toString()));
+    err.on('data', (d: Buffer) => (stderr += d.toString()));
+    this.docker.modem.demuxStream(stream, out, err);
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        stream.destroy();
+        reject(new Error(`command "${command.slice(0, 80)}" timed out after ${timeoutMs} ms (container exec)`));
+      }, timeoutMs);
+      stream.on('end', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      stream.on('error', (e: Error) => {
+        clearTimeout(timer);
+        reject(e);
+      });
+    });
+    const info = await exec.inspect();
+    return { command, exitCode: info.ExitCode ?? 255, stdout, stderr, durationMs: performance.now() - start };
+  }
+}
+
+export interface ContainerInfo {
+  engine: string;
+  image: string;
+  rootfs: string;
+  id: string;
+  hostKernel: string;
+}
+
+export interface ContainerDut extends ConsoleDut {
+  container: ContainerInfo;
+}
+
+/**
+ * A container as the DUT: from the imported root filesystem, with no network of the engine's
+ * (NetworkMode none) and NET_ADMIN, so it configures its own interfaces and nftables; the lab's
+ * veth ends are moved into its network namespace as eth0 (LAN) and eth1 (WAN). It shares the
+ * host's kernel. stop() writes its logs to the transcript and removes it.
+ */
+export async function startContainerDut(
+  docker: Docker, o: { image: string; rootfs: string; engine: string; lab: Lab; transcript: string; runId: string; commandTimeoutMs: number },
+): Promise<{ dut: ContainerDut; boot: BootReport }> {
+  const start = performance.now();
+  const container = await docker.createContainer({
+    name: `hil-${o.lab.names.id}-dut`,
+    Image: o.image,
+    // PID 1 that only waits: the harness drives the router by exec, as over a console.
+    Cmd: ['/bin/sh', '-c', 'trap "exit 0" TERM; while :; do sleep 3600 & wait $!; done'],
+    Labels: { [LABEL_RUN]: o.runId, [LABEL_PID]: String(process.pid) },
+    // /proc/sys writable: the router sets its own network namespace's sysctls (forwarding,
+    // DAD, conntrack accounting); without CAP_SYS_ADMIN it cannot touch the host's global ones.
+    // (The engine's default read-only paths, less /proc/sys.)
+    // The engine turns IPv6 off in a container's namespace by default; the router routes it.
+    HostConfig: {
+      NetworkMode: 'none', CapAdd: ['NET_ADMIN', 'NET_RAW'], ReadonlyPaths: ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sysrq-trigger'], AutoRemove: false,
+      Sysctls: { 'net.ipv6.conf.all.disable_ipv6': '0', 'net.ipv6.conf.default.disable_ipv6': '0' },
+    },
+  });
+  // Waited for only once it runs: a created container already counts as "not running".
+  let died!: () => void;
+  const con = new ContainerConsole(o.transcript, new Promise<void>((r) => (died = r)));
+  const remove = async () => {
+    const logs = await container.logs({ stdout: true, stderr: true, follow: false }).catch(() => undefined);
+    if (logs?.length) con.raw(`${logs.toString('latin1')}\n`);
+    await container.remove({ force: true }).catch(() => undefined);
+    died();
+    con.note('container removed');
+    await con.close();
+  };
+  try {
+    con.note(`container ${container.id.slice(0, 12)} from ${o.image} (${o.rootfs}) on ${o.engine}`);
+    await container.start();
+    void container.wait().then(died, died);
+    const info = await container.inspect();
+    if (!info.State.Running) {
+      const logs = (await container.logs({ stdout: true, stderr: true, follow: false })).toString('latin1').trim();
+      throw new Error(`the DUT container exited at once (exit ${info.State.ExitCode})${logs ? `: ${logs.split('\n').pop()}` : ''}`);
+    }
+    const pid = info.State.Pid;
+    const { ns, peers } = o.lab.names;
+    for (const [peer, name] of [[peers.lan, 'eth0'], [peers.wan, 'eth1']] as const) {
+      await execOk('ip', ['-n', ns.dut, 'link', 'set', peer, 'netns', String(pid)]);
+      await execOk('nsenter', [`--net=/proc/${pid}/ns/net`, 'ip', 'link', 'set', peer, 'name', name]);
+    }
+    const shell = new ExecShell(docker, container, o.commandTimeoutMs);
+    const uname = await shell.run('uname -r');
+    const bootMs = performance.now() - start;
+    const dut: ContainerDut = {
+      shell, console: con, accel: 'container', accelReason: `container on ${o.engine} (the host's kernel)`, bootMs,
+      banner: { kernel: uname.stdout.trim() },
+      container: { engine: o.engine, image: o.image, rootfs: o.rootfs, id: container.id, hostKernel: uname.stdout.trim() },
+      stop: remove,
+    };
+    return { dut, boot: { kind: 'container', ms: Math.round(bootMs), guest: dut.banner, snapshot: { key: null, action: 'disabled', note: 'container' }, warnings: [] } };
+  } catch (e) {
+    await remove();
+    throw e;
+  }
+}
+
+/** Containers of harness processes that are gone (killed outright): removed. */
+export async function reapContainers(docker: Docker, alive: (pid: number) => boolean): Promise<string[]> {
+  const list = await docker.listContainers({ all: true, filters: { label: [LABEL_PID] } });
+  const reaped: string[] = [];
+  for (const c of list) {
+    if (alive(Number(c.Labels[LABEL_PID]))) continue;
+    await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
+    reaped.push(c.Names[0] ?? c.Id);
+  }
+  return reaped;
+}
