@@ -127,19 +127,28 @@ export async function startContainerDut(
     con.note(`container ${container.id.slice(0, 12)} from ${o.image} (${o.rootfs}) on ${o.engine}`);
     await container.start();
     void container.wait().then(died, died);
-    const info = await container.inspect();
-    if (!info.State.Running) {
-      const logs = (await container.logs({ stdout: true, stderr: true, follow: false })).toString('latin1').trim();
-      throw new Error(`the DUT container exited at once (exit ${info.State.ExitCode})${logs ? `: ${logs.split('\n').pop()}` : ''}`);
-    }
-    const pid = info.State.Pid;
-    const { ns, peers } = o.lab.names;
-    for (const [peer, name] of [[peers.lan, 'eth0'], [peers.wan, 'eth1']] as const) {
-      await execOk('ip', ['-n', ns.dut, 'link', 'set', peer, 'netns', String(pid)]);
-      await execOk('nsenter', [`--net=/proc/${pid}/ns/net`, 'ip', 'link', 'set', peer, 'name', name]);
-    }
     const shell = new ExecShell(docker, container, o.commandTimeoutMs);
-    const uname = await shell.run('uname -r');
+    let uname: CommandResult;
+    try {
+      const info = await container.inspect();
+      if (!info.State.Running) throw new Error('not running');
+      const pid = info.State.Pid;
+      const { ns, peers } = o.lab.names;
+      for (const [peer, name] of [[peers.lan, 'eth0'], [peers.wan, 'eth1']] as const) {
+        await execOk('ip', ['-n', ns.dut, 'link', 'set', peer, 'netns', String(pid)]);
+        await execOk('nsenter', [`--net=/proc/${pid}/ns/net`, 'ip', 'link', 'set', peer, 'name', name]);
+      }
+      uname = await shell.run('uname -r');
+      if (uname.exitCode !== 0) throw new Error(`the DUT container cannot run commands: \`uname -r\` exited ${uname.exitCode}: ${uname.stderr.trim()}`);
+    } catch (e) {
+      // Whatever failed, a container that is gone is the reason.
+      const info = await container.inspect().catch(() => undefined);
+      if (info && !info.State.Running) {
+        const logs = (await container.logs({ stdout: true, stderr: true, follow: false }).catch(() => Buffer.alloc(0))).toString('latin1').trim();
+        throw new Error(`the DUT container exited at once (exit ${info.State.ExitCode})${logs ? `: ${logs.split('\n').pop()}` : ''}`);
+      }
+      throw e;
+    }
     const bootMs = performance.now() - start;
     const dut: ContainerDut = {
       shell, console: con, accel: 'container', accelReason: `container on ${o.engine} (the host's kernel)`, bootMs,

@@ -90,5 +90,6 @@ async function stopOwn(proc?: ResultPromise): Promise<void> {
     await new Promise((r) => setTimeout(r, 100));
   }
   await rm(OWN.socket, { force: true });
+  await rm(OWN.execRoot, { recursive: true, force: true });
   await access(OWN.pidfile).then(() => rm(OWN.pidfile, { force: true }), () => undefined);
 }

@@ -29,12 +29,15 @@ export async function leftovers(snapshotDir?: string): Promise<string[]> {
   // The latency probe runs under `ip netns exec` as ping with the lab's WAN host address.
   const ping = (await execa('pgrep', ['-af', '^ping .*10\\.99\\.0\\.1'], { reject: false })).stdout.split('\n').filter(Boolean).map((l) => `process ${l}`);
   // Bottleneck bridges and veths live in the lab's namespaces; one in the host's would be a leak.
-  const links = (await execa('ip', ['-o', 'link', 'show'])).stdout.split('\n').filter((l) => /^\d+: hil\w+[rbv][@:]/.test(l));
+  const links = (await execa('ip', ['-o', 'link', 'show'])).stdout.split('\n').filter((l) => /^\d+: hil\w+[rbvpq][@:]/.test(l));
   // Live-lab sessions (hil shell, --keep-on-failure) remove their folder when they end.
   const sessions = ls('/run/offload-hil/sessions').map((f) => `session ${f}`);
   const boardLocks = ls('/run/offload-hil/boards').map((f) => `board lock ${f}`);
+  // A Docker engine the harness started must be stopped by it; containers and images go with it.
+  const dockerd = (await execa('pgrep', ['-af', 'dockerd.*offload-hil'], { reject: false })).stdout.split('\n').filter(Boolean).map((l) => `process ${l}`);
+  const dockerSock = ls('/run/offload-hil').filter((f) => f.startsWith('docker')).map((f) => `docker file /run/offload-hil/${f}`);
   // The harness's own temp files (the KVM probe's log) and any mount a lab could leave.
   const temps = ls(tmpdir()).filter((f) => f.startsWith('hil-kvm-probe-')).map((f) => `temp file ${f}`);
   const mounts = readFileSync('/proc/mounts', 'utf8').split('\n').filter((l) => /offload-hil|\/hil-\w+-(dut|lan|wan)\b/.test(l)).map((l) => `mount ${l}`);
-  return [...ns, ...taps, ...qemu, ...iperf, ...ping, ...links, ...qmp, ...overlays, ...snaps, ...sessions, ...boardLocks, ...temps, ...mounts];
+  return [...ns, ...taps, ...qemu, ...iperf, ...ping, ...links, ...qmp, ...overlays, ...snaps, ...sessions, ...boardLocks, ...dockerd, ...dockerSock, ...temps, ...mounts];
 }
