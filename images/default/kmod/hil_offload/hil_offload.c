@@ -13,9 +13,12 @@
  *
  * The table is bounded (module parameter `entries`): when it is full REPLACE fails and
  * the flow stays in software ([OFFLOAD], not [HW_OFFLOAD]), as on real hardware.
- * Rules with actions the engine lacks (VLAN, PPPoE, tunnels) are refused the same way.
+ * 802.1Q is handled as a switch's engine does: a rule may match a VLAN id on ingress, pop
+ * it, and push one on egress. Rules with what the engine lacks (QinQ, PPPoE, tunnels) are
+ * refused the same way as a full table.
  */
 #include <linux/etherdevice.h>
+#include <linux/if_vlan.h>
 #include <linux/ethtool.h>
 #include <linux/if_arp.h>
 #include <linux/ip.h>
@@ -43,6 +46,7 @@ MODULE_PARM_DESC(entries, "flow table size (rules; one per flow direction)");
 
 struct hil_key {
 	int iif;		/* the ingress port's ifindex */
+	u16 vid;		/* 802.1Q id on ingress, 0 for untagged */
 	__be16 l3;		/* ETH_P_IP / ETH_P_IPV6 */
 	u8 l4;			/* IPPROTO_TCP / IPPROTO_UDP */
 	__be16 sport, dport;
@@ -66,6 +70,9 @@ struct hil_rule {
 	struct hil_port *in, *out;
 	int n_mangles;
 	struct hil_mangle mangles[HIL_MAX_MANGLES];
+	bool vlan_pop;
+	__be16 push_proto;		/* 0: no push */
+	u16 push_vid;
 	atomic64_t pkts, bytes;		/* since the last STATS */
 	unsigned long lastused;		/* jiffies */
 };
@@ -135,6 +142,21 @@ static void hil_flush_port(struct hil_port *p)
 
 /* ---- rules from the flowtable ---- */
 
+/*
+ * A VLAN (or QinQ inner VLAN) match. 6.1's flowtable fills the key and mask but leaves
+ * the key out of used_keys, so the mask, not used_keys, says whether the rule has one.
+ */
+static bool hil_vlan_key(struct flow_rule *rule, enum flow_dissector_key_id id, struct flow_match_vlan *v)
+{
+	if (!flow_rule_match_key(rule, id) && !rule->match.dissector->offset[id])
+		return false;
+	if (id == FLOW_DISSECTOR_KEY_VLAN)
+		flow_rule_match_vlan(rule, v);
+	else
+		flow_rule_match_cvlan(rule, v);
+	return v->mask->vlan_id != 0;
+}
+
 static int hil_parse(struct hil_port *port, struct flow_cls_offload *f, struct hil_rule *r)
 {
 	struct flow_rule *rule = flow_cls_offload_flow_rule(f);
@@ -143,10 +165,11 @@ static int hil_parse(struct hil_port *port, struct flow_cls_offload *f, struct h
 	struct flow_match_basic basic;
 	struct flow_match_meta meta;
 	struct flow_match_ports ports;
+	struct flow_match_vlan v;
 	int i;
 
-	if (d->used_keys & (BIT(FLOW_DISSECTOR_KEY_VLAN) | BIT(FLOW_DISSECTOR_KEY_CVLAN) |
-			    BIT(FLOW_DISSECTOR_KEY_ENC_CONTROL) | BIT(FLOW_DISSECTOR_KEY_ENC_KEYID)))
+	if (d->used_keys & (BIT(FLOW_DISSECTOR_KEY_ENC_CONTROL) | BIT(FLOW_DISSECTOR_KEY_ENC_KEYID)) ||
+	    hil_vlan_key(rule, FLOW_DISSECTOR_KEY_CVLAN, &v))
 		return -EOPNOTSUPP;
 	if (!flow_rule_match_key(rule, FLOW_DISSECTOR_KEY_META) ||
 	    !flow_rule_match_key(rule, FLOW_DISSECTOR_KEY_BASIC) ||
@@ -158,6 +181,11 @@ static int hil_parse(struct hil_port *port, struct flow_cls_offload *f, struct h
 	if (meta.key->ingress_ifindex != port->dev->ifindex)
 		return -EOPNOTSUPP;
 	r->key.iif = meta.key->ingress_ifindex;
+	if (hil_vlan_key(rule, FLOW_DISSECTOR_KEY_VLAN, &v)) {
+		if (v.key->vlan_tpid != htons(ETH_P_8021Q) || !v.key->vlan_id)
+			return -EOPNOTSUPP;
+		r->key.vid = v.key->vlan_id;
+	}
 
 	flow_rule_match_basic(rule, &basic);
 	r->key.l3 = basic.key->n_proto;
@@ -202,11 +230,24 @@ static int hil_parse(struct hil_port *port, struct flow_cls_offload *f, struct h
 				return -EOPNOTSUPP;
 			r->out = netdev_priv(act->dev);
 			break;
-		default:	/* VLAN, PPPoE, tunnels: not in this engine */
+		case FLOW_ACTION_VLAN_POP:
+			/* Only the tag the rule matched; a second (QinQ) is not in this engine. */
+			if (!r->key.vid || r->vlan_pop)
+				return -EOPNOTSUPP;
+			r->vlan_pop = true;
+			break;
+		case FLOW_ACTION_VLAN_PUSH:
+			if (r->push_proto || act->vlan.proto != htons(ETH_P_8021Q) || !act->vlan.vid)
+				return -EOPNOTSUPP;
+			r->push_proto = act->vlan.proto;
+			r->push_vid = act->vlan.vid;
+			break;
+		default:	/* PPPoE, tunnels: not in this engine */
 			return -EOPNOTSUPP;
 		}
 	}
-	if (!r->out)
+	/* A tagged match must say what becomes of the tag. */
+	if (!r->out || (r->key.vid && !r->vlan_pop))
 		return -EOPNOTSUPP;
 	r->in = port;
 	return 0;
@@ -384,7 +425,9 @@ static void hil_mangle_eth(struct sk_buff *skb, const struct hil_rule *r)
 /* The engine: true when the frame was forwarded in "hardware". */
 static bool hil_engine(struct sk_buff *skb, struct hil_port *in)
 {
-	struct hil_key k = { .iif = in->dev->ifindex, .l3 = skb->protocol };
+	/* The core has already moved an 802.1Q tag out of the frame (skb_vlan_untag). */
+	struct hil_key k = { .iif = in->dev->ifindex, .l3 = skb->protocol,
+			     .vid = skb_vlan_tag_present(skb) ? skb_vlan_tag_get_id(skb) : 0 };
 	unsigned int thoff, len;
 	struct hil_rule *r;
 	__be16 *ports;
@@ -458,6 +501,11 @@ static bool hil_engine(struct sk_buff *skb, struct hil_port *in)
 		return true;
 	}
 	hil_mangle_eth(skb, r);
+	if (r->vlan_pop)
+		__vlan_hwaccel_clear_tag(skb);
+	if (r->push_proto)
+		/* Inserted in software by the core when the lower NIC cannot (validate_xmit_vlan). */
+		__vlan_hwaccel_put_tag(skb, r->push_proto, r->push_vid);
 	atomic64_inc(&r->pkts);
 	atomic64_add(len, &r->bytes);
 	WRITE_ONCE(r->lastused, jiffies);
@@ -478,6 +526,13 @@ static rx_handler_result_t hil_handle_frame(struct sk_buff **pskb)
 	skb = skb_share_check(skb, GFP_ATOMIC);
 	if (!skb)
 		return RX_HANDLER_CONSUMED;
+	/*
+	 * A tagged frame for a VLAN on the port, not on the lower NIC, was marked OTHERHOST by
+	 * the core's VLAN lookup on the NIC; to the engine it is the port's own.
+	 */
+	if (skb->pkt_type == PACKET_OTHERHOST && skb_vlan_tag_present(skb) &&
+	    ether_addr_equal(eth_hdr(skb)->h_dest, port->dev->dev_addr))
+		skb->pkt_type = PACKET_HOST;
 	if (skb->pkt_type == PACKET_HOST && hil_engine(skb, port))
 		return RX_HANDLER_CONSUMED;
 	skb->dev = port->dev;
