@@ -1,12 +1,10 @@
 import { cpus, freemem } from 'node:os';
-import pLimit, { type LimitFunction } from 'p-limit';
-import { lockBoard } from '../boards/lock.js';
-import { flashBoard, type FlashReport } from '../boards/flash.js';
-import { createBoardLab } from './dut-start.js';
+import pLimit from 'p-limit';
+import { prepareBoards, type PreparedBoards } from './board-step.js';
 import { prepareContainers } from './container-step.js';
 import type { Board } from '../boards/schema.js';
 import { access, constants, mkdir, stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { UserError } from '../util/errors.js';
 import { loadDefaultImage } from '../images/default-image.js';
 import { reapOrphans } from '../lab/lab.js';
@@ -76,20 +74,6 @@ export function defaultMeasureJobs(): number {
   return Math.max(1, cpus().length);
 }
 
-/** Flashes a board on a lab of its own (its cables lent, then given back); the reason says it was the flashing that failed. */
-async function flashOnce(board: Board, image: string, token: string, index: number, outDir: string): Promise<FlashReport> {
-  const lab = await createBoardLab(board, token, index);
-  const dir = join(outDir, `flash-${board.name}`);
-  await mkdir(dir, { recursive: true });
-  try {
-    return await flashBoard(board, image, lab, join(dir, 'console.log'), (t) => process.stderr.write(`hil: ${t}\n`));
-  } catch (e) {
-    throw new Error(`flashing board ${board.name} failed: ${(e as Error).message}`);
-  } finally {
-    await lab.destroy();
-  }
-}
-
 export async function run(o: RunOptions): Promise<RunReport> {
   const started = Date.now();
   const jobs = o.jobs ?? defaultJobs();
@@ -106,56 +90,45 @@ export async function run(o: RunOptions): Promise<RunReport> {
   await reapOrphans();
   const images = await prepareImages(o.scenarios, o.image, (t) => process.stderr.write(`hil: ${t}\n`), o.board);
   const containers = await prepareContainers(images, o.runId, (t) => process.stderr.write(`hil: ${t}\n`));
-  // Each board is this run's for the whole run; scenarios on one board go one after another.
-  const boardGates = new Map<string, LimitFunction>();
-  const flashes: FlashReport[] = [];
   const token = newRunToken();
-  const unlocks: (() => Promise<void>)[] = [];
-  for (const [i, di] of images.entries()) {
-    if (di.kind !== 'board' || boardGates.has(di.board.file)) continue;
-    try {
-      unlocks.push(await lockBoard(di.board.name, o.runId));
-      boardGates.set(di.board.file, pLimit(1));
-      if (di.board.flash?.image) flashes.push(await flashOnce(di.board, di.board.flash.image, token, 900 + flashes.length, o.outDir));
-    } catch (e) {
-      const reason = (e as Error).message;
-      for (const [j, dj] of images.entries()) if (j >= i && dj.kind === 'board' && dj.board.file === di.board.file) images[j] = { kind: 'error', reason };
-    }
-  }
-  // The accelerator is probed with the default image; other images use the same verdict.
-  const accel = await chooseAccel(await loadProfile('x86-64'), await loadDefaultImage());
-  await reporters.emit('onRunStart', { runId: o.runId, outDir: o.outDir, scenarios: o.scenarios, jobs });
-
-  const booter = new DutBooter(o.cold ? null : new SnapshotStore());
-  const results: ScenarioReport[] = new Array(o.scenarios.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < o.scenarios.length) {
-      const i = next++;
-      const s = o.scenarios[i]!;
-      const di = images[i]!;
-      results[i] = o.signal.aborted
-        ? { ...emptyReport(s), status: 'skipped', reason: `interrupted (${String(o.signal.reason)}) before start` }
-        : di.kind === 'error'
-          ? { ...emptyReport(s), reason: di.reason }
-          : await (di.kind === 'board' ? boardGates.get(di.board.file)! : (f: () => Promise<ScenarioReport>) => f())(() => withRetries(() => runScenario({
-            scenario: s, index: i, runToken: token, outDir: o.outDir, dutImage: di, accel, booter,
-            signal: o.signal, onStep: (step, detail) => reporters.emit('onStep', s, step, detail),
-            onWarning: (text) => reporters.emit('onWarning', s, text), interactive: o.interactive, keep: o.keep, measureGate,
-          }), o.retries ?? 0, o.signal, (text) => reporters.emit('onWarning', s, text)));
-      await reporters.emit('onScenarioEnd', results[i]!);
-    }
-  };
+  // From here on the engine this run may have started, and the boards it locked, are given back whatever happens.
+  let boards: PreparedBoards | undefined;
   try {
+    boards = await prepareBoards(images, o.runId, token, o.outDir);
+    const { gates: boardGates, flashes } = boards;
+    // The accelerator is probed with the default image; other images use the same verdict.
+    const accel = await chooseAccel(await loadProfile('x86-64'), await loadDefaultImage());
+    await reporters.emit('onRunStart', { runId: o.runId, outDir: o.outDir, scenarios: o.scenarios, jobs });
+
+    const booter = new DutBooter(o.cold ? null : new SnapshotStore());
+    const results: ScenarioReport[] = new Array(o.scenarios.length);
+    let next = 0;
+    const worker = async () => {
+      while (next < o.scenarios.length) {
+        const i = next++;
+        const s = o.scenarios[i]!;
+        const di = images[i]!;
+        results[i] = o.signal.aborted
+          ? { ...emptyReport(s), status: 'skipped', reason: `interrupted (${String(o.signal.reason)}) before start` }
+          : di.kind === 'error'
+            ? { ...emptyReport(s), reason: di.reason }
+            : await (di.kind === 'board' ? boardGates.get(di.board.file)! : (f: () => Promise<ScenarioReport>) => f())(() => withRetries(() => runScenario({
+              scenario: s, index: i, runToken: token, outDir: o.outDir, dutImage: di, accel, booter,
+              signal: o.signal, onStep: (step, detail) => reporters.emit('onStep', s, step, detail),
+              onWarning: (text) => reporters.emit('onWarning', s, text), interactive: o.interactive, keep: o.keep, measureGate,
+            }), o.retries ?? 0, o.signal, (text) => reporters.emit('onWarning', s, text)));
+        await reporters.emit('onScenarioEnd', results[i]!);
+      }
+    };
     await Promise.all(Array.from({ length: Math.min(jobs, o.scenarios.length) }, worker));
+    const report: RunReport = {
+      version: 1, runId: o.runId, startedAt: new Date(started).toISOString(), durationMs: Date.now() - started,
+      host: { node: process.version, jobs, measureJobs }, ...(o.shard && { shard: o.shard }), ...(o.retries && { retries: o.retries }), ...(flashes.length && { flash: flashes }), scenarios: results,
+    };
+    await reporters.emit('onRunEnd', report);
+    return report;
   } finally {
-    for (const u of unlocks) await u();
+    await boards?.release();
     await containers.cleanup();
   }
-  const report: RunReport = {
-    version: 1, runId: o.runId, startedAt: new Date(started).toISOString(), durationMs: Date.now() - started,
-    host: { node: process.version, jobs, measureJobs }, ...(o.shard && { shard: o.shard }), ...(o.retries && { retries: o.retries }), ...(flashes.length && { flash: flashes }), scenarios: results,
-  };
-  await reporters.emit('onRunEnd', report);
-  return report;
 }

@@ -58,7 +58,11 @@ describe('hil run, end to end', () => {
       expect(udp.result.flowsAnswered).toBe(10_000);
       expect(udp.peakOffloaded).toBeGreaterThanOrEqual(9_000);
       const full = by['scale-conntrack-full']!.flood!.rounds[0]!;
-      expect(full.peakTracked).toBe(full.conntrackMax);
+      // The flood's own flows fill the table, less the few slots other entries (the DUT's own
+      // traffic, neighbour discovery) hold at that moment; the scenario's conntrackFull checks
+      // nf_conntrack_count itself reaching the max.
+      expect(full.peakTracked).toBeGreaterThanOrEqual(full.conntrackMax - 8);
+      expect(full.peakTracked).toBeLessThanOrEqual(full.conntrackMax);
       expect(full.result.flowsAnswered).toBeLessThan(4_000);
       expect(by['sw-offload']!.flows[0]).toMatchObject({ state: 'sw', proto: 'tcp', family: 'ipv4', reply: { dst: '10.99.0.2' } });
       expect(by['ipv6-offload']!.flows[0]).toMatchObject({ state: 'sw', family: 'ipv6', orig: { src: 'fd00:1::2' } });
