@@ -1,47 +1,17 @@
-import { createWriteStream } from 'node:fs';
 import type { Lab } from '../lab/lab.js';
 import type { BoardReport, BootReport } from '../report/types.js';
 import { startAgent } from '../targets/openwrt-login.js';
 import { ConsoleShell } from '../targets/shell-protocol.js';
-import type { ConsoleDut, DutConsole, Shell } from '../targets/types.js';
-import { redact } from '../util/redact.js';
+import type { ConsoleDut, Shell } from '../targets/types.js';
+import { TranscriptConsole } from '../targets/transcript-console.js';
 import { BoardConsole } from './console.js';
 import { consoleLogin } from './login.js';
-import { power } from './power.js';
+import { power, powerCycle } from './power.js';
 import type { Board } from './schema.js';
-import { SshAuthError, SshShell } from './ssh-shell.js';
+import { SshShell } from './ssh-shell.js';
 
 /** Once the console shows a shell, sshd has this long to answer before the console is used instead. */
 const SSH_AFTER_CONSOLE_MS = 30_000;
-
-/** An SSH-only board's "console": its transcript, closed when the SSH connection is. */
-class TranscriptConsole implements DutConsole {
-  private readonly out;
-  private done = false;
-  private resolveExit!: () => void;
-  readonly exited = new Promise<void>((r) => (this.resolveExit = r));
-  readonly pid = 0;
-  transcriptError: string | undefined;
-  constructor(path: string) {
-    this.out = createWriteStream(path, { flags: 'a' });
-    this.out.on('error', (e: NodeJS.ErrnoException) => (this.transcriptError ??= `${path}: ${e.code ?? e.message}`));
-  }
-  get closed(): boolean {
-    return this.done;
-  }
-  onData(): () => void {
-    return () => {};
-  }
-  write(): void {}
-  note(text: string): void {
-    if (!this.transcriptError && !this.out.destroyed) this.out.write(`[hil] ${redact(text)}\n`);
-  }
-  async kill(): Promise<void> {
-    this.done = true;
-    this.resolveExit();
-    if (!this.transcriptError && !this.out.destroyed) await new Promise<void>((r) => this.out.end(r));
-  }
-}
 
 export interface BoardDut extends ConsoleDut {
   board: BoardReport;
@@ -70,16 +40,15 @@ export async function attachBoard(
     const note = (t: string) => (con ?? log).note(t);
     if (powered) await power(board, 'off', note).catch((e: Error) => note(e.message));
     await con?.kill();
-    await log.kill();
+    await log.end();
   };
   try {
     log.note(`board ${board.name} (${board.file})`);
     powered = true;
     // A cycle: every scenario starts on a freshly booted board, as on a fresh VM.
-    await power(board, 'off', (t) => log.note(t));
-    await power(board, 'on', (t) => log.note(t));
+    await powerCycle(board, (t) => log.note(t));
     if (board.console) {
-      await log.kill();
+      await log.end();
       con = await BoardConsole.open(board, o.transcript, deadline);
     }
     const note = (t: string) => (con ?? log).note(t);
@@ -107,20 +76,15 @@ export async function attachBoard(
     let shell: Shell | undefined;
     if (board.ssh) {
       const until = () => (con ? Math.min(deadline, readyAt + SSH_AFTER_CONSOLE_MS) : deadline);
-      let last = '';
-      while (!shell && performance.now() < until()) {
-        if (o.signal?.aborted) throw new Error(`board ${board.name}: interrupted`);
-        if (cs.state instanceof Error && /panicked/.test(cs.state.message)) throw cs.state;
-        try {
-          ssh = await SshShell.connect(board, lab.names.ns.lan, Math.max(1000, Math.min(10_000, until() - performance.now())));
-          shell = ssh;
-          report.hostKey = ssh.hostKey;
-          note(`SSH ${board.ssh.user}@${board.ssh.host}:${board.ssh.port} (host key ${ssh.hostKey})`);
-        } catch (e) {
-          if (e instanceof SshAuthError) throw e;
-          last = (e as Error).message;
-          await new Promise((r) => setTimeout(r, 1000));
-        }
+      const got = await SshShell.connectUntil(board, lab.names.ns.lan, until, () => {
+        if (o.signal?.aborted) return new Error(`board ${board.name}: interrupted`);
+        return cs.state instanceof Error && /panicked/.test(cs.state.message) ? cs.state : undefined;
+      });
+      const last = 'last' in got ? got.last : '';
+      if (got instanceof SshShell) {
+        ssh = shell = got;
+        report.hostKey = got.hostKey;
+        note(`SSH ${board.ssh.user}@${board.ssh.host}:${board.ssh.port} (host key ${got.hostKey})`);
       }
       if (!shell) {
         const why = `no SSH at ${board.ssh.host}:${board.ssh.port} within ${Math.round((performance.now() - start) / 1000)} s (${last || 'no answer'})`;

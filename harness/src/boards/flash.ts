@@ -1,12 +1,11 @@
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { Lab } from '../lab/lab.js';
+import { sha256File } from '../util/sha256-file.js';
 import { attachBoard } from './attach.js';
-import { power } from './power.js';
+import { powerCycle } from './power.js';
 import type { Board } from './schema.js';
-import { SshAuthError, SshShell } from './ssh-shell.js';
+import { SshShell } from './ssh-shell.js';
 
 export interface FlashReport {
   board: string;
@@ -27,23 +26,10 @@ export interface FlashReport {
 
 const REMOTE = '/tmp/hil-sysupgrade';
 
-async function sha256(file: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(file)) h.update(chunk as Buffer);
-  return h.digest('hex');
-}
-
 /** SSH again before deadline, or undefined; a refused login is an error at once. */
 async function reconnect(board: Board, lab: Lab, deadline: number): Promise<SshShell | undefined> {
-  while (performance.now() < deadline) {
-    try {
-      return await SshShell.connect(board, lab.names.ns.lan, Math.max(1000, Math.min(10_000, deadline - performance.now())));
-    } catch (e) {
-      if (e instanceof SshAuthError) throw e;
-      await new Promise((r) => setTimeout(r, 1000));
-    }
-  }
-  return undefined;
+  const got = await SshShell.connectUntil(board, lab.names.ns.lan, () => deadline);
+  return got instanceof SshShell ? got : undefined;
 }
 
 /**
@@ -58,7 +44,7 @@ export async function flashBoard(board: Board, image: string, lab: Lab, transcri
   const { size } = await stat(image).catch((e: NodeJS.ErrnoException) => {
     throw new Error(`flash image ${image}: ${e.code ?? e.message}`);
   });
-  const digest = await sha256(image);
+  const digest = await sha256File(image);
   const remote = `${REMOTE}-${basename(image).replace(/[^A-Za-z0-9._-]/g, '_')}`;
   const command = f.command.replace(/\{file\}/g, remote);
   progress(`flashing board ${board.name} with ${basename(image)} (${size} bytes, sha256 ${digest.slice(0, 12)}...)`);
@@ -86,8 +72,7 @@ export async function flashBoard(board: Board, image: string, lab: Lab, transcri
       dut.console.note(`not back within ${f.timeoutMs} ms of flashing: power-cycling`);
       progress(`board ${board.name} did not come back after flashing: power-cycling it`);
       recovered = true;
-      await power(board, 'off', (t) => dut.console.note(t));
-      await power(board, 'on', (t) => dut.console.note(t));
+      await powerCycle(board, (t) => dut.console.note(t));
       after = await reconnect(board, lab, performance.now() + board.timeouts.bootMs);
       if (!after) throw new Error(`the board did not come back after flashing, nor after a power cycle (${Math.round((f.timeoutMs + board.timeouts.bootMs) / 1000)} s)`);
     }

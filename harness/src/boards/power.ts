@@ -16,3 +16,9 @@ export async function power(board: Board, to: 'on' | 'off', note: (t: string) =>
   if (r.timedOut) throw new Error(`power ${to} for board ${board.name} did not finish within ${board.power.timeoutMs} ms: ${redact(cmd)}`);
   if (r.exitCode !== 0) throw new Error(`power ${to} for board ${board.name} failed (exit ${r.exitCode}): ${redact(cmd)}${r.all?.trim() ? `: ${redact(r.all.trim().split('\n').pop()!)}` : ''}`);
 }
+
+/** Off, then on: the board boots afresh (manual power: nothing happens). */
+export async function powerCycle(board: Board, note: (t: string) => void): Promise<void> {
+  await power(board, 'off', note);
+  await power(board, 'on', note);
+}

@@ -75,6 +75,27 @@ export class SshShell implements Shell {
     return new SshShell(conn, seen ?? 'unknown', board.timeouts.commandMs);
   }
 
+  /**
+   * Connects, retrying once a second while the board comes up, until until() passes (a
+   * deadline that may move). A refused login fails at once; check() may end the wait with
+   * its error. Without a connection: the last reason it failed.
+   */
+  static async connectUntil(board: Board, lanNetns: string | undefined, until: () => number, check?: () => Error | undefined): Promise<SshShell | { last: string }> {
+    let last = '';
+    while (performance.now() < until()) {
+      const stop = check?.();
+      if (stop) throw stop;
+      try {
+        return await SshShell.connect(board, lanNetns, Math.max(1000, Math.min(10_000, until() - performance.now())));
+      } catch (e) {
+        if (e instanceof SshAuthError) throw e;
+        last = (e as Error).message;
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
+    return { last };
+  }
+
   run(command: string, opts: { timeoutMs?: number } = {}): Promise<CommandResult> {
     const timeoutMs = opts.timeoutMs ?? this.defaultTimeoutMs;
     const start = performance.now();

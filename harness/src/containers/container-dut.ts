@@ -1,44 +1,12 @@
-import { createWriteStream } from 'node:fs';
 import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
 import type { Lab } from '../lab/lab.js';
 import type { BootReport } from '../report/types.js';
-import type { ConsoleDut, DutConsole, Shell } from '../targets/types.js';
+import type { ConsoleDut, Shell } from '../targets/types.js';
+import { TranscriptConsole } from '../targets/transcript-console.js';
 import type { CommandResult } from '../util/exec.js';
 import { execOk } from '../util/exec.js';
 import { LABEL_PID, LABEL_RUN } from './image.js';
-
-/** A container's "console": its transcript (notes, then its logs at the end); closed when the container dies. */
-class ContainerConsole implements DutConsole {
-  private readonly out;
-  private done = false;
-  readonly exited: Promise<void>;
-  readonly pid = 0;
-  transcriptError: string | undefined;
-  constructor(path: string, died: Promise<unknown>) {
-    this.out = createWriteStream(path, { flags: 'a' });
-    this.out.on('error', (e: NodeJS.ErrnoException) => (this.transcriptError ??= `${path}: ${e.code ?? e.message}`));
-    this.exited = died.then(() => {
-      this.done = true;
-    });
-  }
-  get closed(): boolean {
-    return this.done;
-  }
-  onData(): () => void {
-    return () => {};
-  }
-  write(): void {}
-  note(text: string): void {
-    if (!this.transcriptError && !this.out.destroyed) this.out.write(`[hil] ${text}\n`);
-  }
-  raw(text: string): void {
-    if (!this.transcriptError && !this.out.destroyed) this.out.write(text);
-  }
-  async close(): Promise<void> {
-    if (!this.transcriptError && !this.out.destroyed) await new Promise<void>((r) => this.out.end(r));
-  }
-}
 
 /** Commands through the Engine API's exec: stdout and stderr demultiplexed, the exit code from inspect. */
 class ExecShell implements Shell {
@@ -114,14 +82,13 @@ export async function startContainerDut(
   });
   // Waited for only once it runs: a created container already counts as "not running".
   let died!: () => void;
-  const con = new ContainerConsole(o.transcript, new Promise<void>((r) => (died = r)));
+  const con = new TranscriptConsole(o.transcript, new Promise<void>((r) => (died = r)));
   const remove = async () => {
     const logs = await container.logs({ stdout: true, stderr: true, follow: false }).catch(() => undefined);
     if (logs?.length) con.raw(`${logs.toString('latin1')}\n`);
     await container.remove({ force: true }).catch(() => undefined);
-    died();
     con.note('container removed');
-    await con.close();
+    await con.end();
   };
   try {
     con.note(`container ${container.id.slice(0, 12)} from ${o.image} (${o.rootfs}) on ${o.engine}`);

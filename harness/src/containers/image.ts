@@ -1,16 +1,9 @@
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { sha256File } from '../util/sha256-file.js';
 import type Docker from 'dockerode';
 
 export const IMAGE_REPO = 'offload-hil/rootfs';
 export const LABEL_RUN = 'offload-hil.run';
 export const LABEL_PID = 'offload-hil.pid';
-
-async function sha256(file: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const c of createReadStream(file)) h.update(c as Buffer);
-  return h.digest('hex');
-}
 
 export interface ImportedImage {
   ref: string;
@@ -25,7 +18,7 @@ export interface ImportedImage {
  * present (a concurrent run's) is used as it is and left to its owner.
  */
 export async function importRootfs(docker: Docker, tarball: string, runId: string): Promise<ImportedImage> {
-  const digest = await sha256(tarball).catch((e: NodeJS.ErrnoException) => {
+  const digest = await sha256File(tarball).catch((e: NodeJS.ErrnoException) => {
     throw new Error(`container root filesystem ${tarball}: ${e.code ?? e.message}`);
   });
   const tag = digest.slice(0, 16);

@@ -40,9 +40,12 @@ export async function prepareImages(scenarios: Scenario[], override: ImageRef | 
   };
   const out: DutImage[] = [];
   const boards = new Map<string, Promise<DutImage>>();
+  let defaultTar: Promise<string> | undefined;
   for (const s of scenarios) {
     if (s.target.container && !board) {
-      const rootfs = s.target.container === 'default' ? defaultRootfs() : Promise.resolve(resolve(dirname(s.file), s.target.container));
+      // The default rootfs's manifest is read once per run, not once per scenario.
+      const rootfs = s.target.container === 'default' ? (defaultTar ??= defaultRootfs()) : Promise.resolve(resolve(dirname(s.file), s.target.container));
+      // Each scenario gets its own object: the run fills in the imported image per scenario.
       out.push(await rootfs.then((r): DutImage => ({ kind: 'container', rootfs: r }), (e: Error): DutImage => ({ kind: 'error', reason: e.message })));
       continue;
     }

@@ -1,11 +1,11 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { join } from 'node:path';
 import { cacheDir } from '../util/paths.js';
 import type { SnapshotKey } from './key.js';
 import { tryPidLock } from '../util/pid-lock.js';
+import { sha256File } from '../util/sha256-file.js';
 import { alive } from '../util/process.js';
 import { sameIdentity } from '../util/file-identity.js';
 
@@ -30,12 +30,6 @@ export interface SnapshotLock {
 /** Default cache limit for saved VM states; HIL_SNAPSHOT_CACHE_MB overrides it. */
 export const DEFAULT_LIMIT_MB = 2048;
 
-
-async function sha256File(path: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
-  return h.digest('hex');
-}
 
 /**
  * Saved VM states, one folder per key: `state` (QEMU's migration stream, read-only once
