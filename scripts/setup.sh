@@ -14,7 +14,7 @@ say() { printf 'setup: %s\n' "$*" >&2; }
 # out-of-tree modules for the default image (images/default/extra-modules.sh adds the headers).
 # chromium: the HTML report is tested in a real headless browser (playwright-core drives it).
 # dropbear-bin, openssl: the tests' stand-in board runs Debian's dropbear, with a root password hashed by openssl.
-# docker.io: container DUTs (the harness starts its own dockerd when no engine runs, and stops it).
+# docker.io: container DUTs and lab hosts (the harness starts its own dockerd when no engine runs, and stops it).
 PACKAGES=(qemu-system-x86 qemu-utils iperf3 iproute2 iputils-ping chromium nftables conntrack busybox-static ethtool kmod xz-utils procps
   ovmf qemu-system-arm qemu-efi-aarch64 gzip
   make gcc binutils dropbear-bin openssl docker.io)
@@ -53,4 +53,6 @@ if ! bash images/default/build.sh >/dev/null; then
   apt-get update -q >/dev/null
   bash images/default/build.sh >/dev/null
 fi
+# The lab hosts' container image (lab.hosts.container: default): iperf3 and ping as installed above.
+bash images/hosts/build.sh >/dev/null
 say "ready: npx hil run scenarios/"

@@ -163,13 +163,15 @@ async function runCmd(args: string[]): Promise<number> {
       scenarios, outDir, runId: id, jobs, measureJobs, board, cold: values.cold, retries, shard: shard && { ...shard, of: all.length }, image: values.image === undefined ? undefined : parseImageRef(values.image, process.cwd()), signal: ac.signal,
       reporters: [consoleReporter(), jsonReporter(outDir), junitReporter(outDir), htmlReporter(outDir), githubReporter()],
       keep: values['keep-on-failure'] ? (h) => held.push(h) : undefined,
+      // Inside the run: a kept lab's container engine and board stay the run's until it is down.
+      hold: async () => {
+        if (!held.length) return;
+        keeping = true;
+        await holdLabs(id, held, keptDown.signal);
+      },
       onProblem: (text) => problems.push(text),
     });
     problems.push(...report.scenarios.flatMap((s) => (s.warnings ?? []).filter((w) => w.startsWith('console transcript incomplete')).map((w) => `${s.name}: ${w}`)));
-    if (held.length) {
-      keeping = true;
-      await holdLabs(id, held, keptDown.signal);
-    }
     if (signalled) return signalled === 'SIGINT' ? 130 : 143;
     if (problems.length) {
       // Verdicts nobody can read are no verdicts: CI must not go green on them.

@@ -60,7 +60,7 @@ export async function shellCmd(argv: string[], outDir: string, runId: string): P
   if (scenarios.length !== 1) throw new UserError(`shell needs one scenario; ${positionals[0]} holds ${scenarios.length}`);
   const ac = new AbortController();
   const interactive = async (lab: LiveLab) => {
-    const session = new Session(runId, lab.scenario, lab.names.ns, lab.dut.console);
+    const session = new Session(runId, lab.scenario, lab.names.ns, lab.dut.console, lab.hostPids);
     await session.start();
     try {
       process.stderr.write(`hil: ${lab.scenario} is up and configured (lab ${runId}); this terminal is the DUT console.\n` +
@@ -80,13 +80,17 @@ export async function shellCmd(argv: string[], outDir: string, runId: string): P
   return s.status === 'skipped' ? 0 : 1;
 }
 
-/** `hil exec [--session ID] lan|wan -- CMD...`: runs in the lab host's namespace, stdio joined. */
+/** `hil exec [--session ID] lan|wan -- CMD...`: runs on the lab host (its namespace, or its container), stdio joined. */
 export async function execCmd(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgsOr({ args: argv, allowPositionals: true, options: { session: { type: 'string' } } }, 'usage: hil exec [--session ID] lan|wan -- CMD [ARGS...]');
   const [where, ...cmd] = positionals;
   if ((where !== 'lan' && where !== 'wan') || !cmd.length) throw new UserError('usage: hil exec [--session ID] lan|wan -- CMD [ARGS...]');
   const [info] = await pickSessions(values.session);
-  const r = await execa('ip', ['netns', 'exec', info!.ns[where], ...cmd], { stdio: 'inherit', reject: false });
+  const pid = info!.hostPids?.[where];
+  // A container host: its image's tools, in all its namespaces (and its root), as `docker exec` would.
+  const r = pid
+    ? await execa('nsenter', ['--target', String(pid), '--all', '--root', '--wd', '--', ...cmd], { stdio: 'inherit', reject: false })
+    : await execa('ip', ['netns', 'exec', info!.ns[where], ...cmd], { stdio: 'inherit', reject: false });
   return r.exitCode ?? 1;
 }
 
@@ -132,7 +136,7 @@ export type HeldLab = Parameters<NonNullable<Parameters<typeof run>[0]['keep']>>
 /** --keep-on-failure: failed labs stay up, reachable, until each is downed or a signal comes. */
 export async function holdLabs(id: string, held: HeldLab[], signal: AbortSignal): Promise<void> {
   const sessions = await Promise.all(held.map(async (h) => {
-    const s = new Session(`${id}-${h.scenario}`, h.scenario, h.names.ns, h.dut.console);
+    const s = new Session(`${id}-${h.scenario}`, h.scenario, h.names.ns, h.dut.console, h.hostPids);
     await s.start();
     return { s, h };
   }));

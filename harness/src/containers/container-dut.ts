@@ -7,6 +7,7 @@ import { TranscriptConsole } from '../targets/transcript-console.js';
 import type { CommandResult } from '../util/exec.js';
 import { execOk } from '../util/exec.js';
 import { LABEL_PID, LABEL_RUN } from './image.js';
+import { containerLogs } from './logs.js';
 
 /** Commands through the Engine API's exec: stdout and stderr demultiplexed, the exit code from inspect. */
 class ExecShell implements Shell {
@@ -84,8 +85,8 @@ export async function startContainerDut(
   let died!: () => void;
   const con = new TranscriptConsole(o.transcript, new Promise<void>((r) => (died = r)));
   const remove = async () => {
-    const logs = await container.logs({ stdout: true, stderr: true, follow: false }).catch(() => undefined);
-    if (logs?.length) con.raw(`${logs.toString('latin1')}\n`);
+    const logs = await containerLogs(container);
+    if (logs) con.raw(`${logs}\n`);
     await container.remove({ force: true }).catch(() => undefined);
     con.note('container removed');
     await con.end();
@@ -111,7 +112,7 @@ export async function startContainerDut(
       // Whatever failed, a container that is gone is the reason.
       const info = await container.inspect().catch(() => undefined);
       if (info && !info.State.Running) {
-        const logs = (await container.logs({ stdout: true, stderr: true, follow: false }).catch(() => Buffer.alloc(0))).toString('latin1').trim();
+        const logs = (await containerLogs(container)).trim();
         throw new Error(`the DUT container exited at once (exit ${info.State.ExitCode})${logs ? `: ${logs.split('\n').pop()}` : ''}`);
       }
       throw e;

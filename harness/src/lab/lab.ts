@@ -3,6 +3,17 @@ import { ADDRESSING } from './addressing.js';
 import { labNames, type LabNames } from './names.js';
 import { orphans, register, unregister } from './registry.js';
 import { lendCable, restoreCable, type LentCable } from '../boards/cables.js';
+import { namespaceHosts, type LabHosts } from './hosts.js';
+import type { HostContainers } from '../containers/host-containers.js';
+
+export interface LabOptions {
+  /** A board's lab: this machine's interfaces cabled to the board (see create). */
+  cables?: { lan: Omit<LentCable, 'as'>; wan: Omit<LentCable, 'as'> };
+  /** A container DUT's lab: veth pairs instead of taps. */
+  veth?: boolean;
+  /** The LAN and WAN hosts are these containers: the lab's host namespaces are theirs. */
+  hostContainers?: HostContainers;
+}
 
 const ip = (...args: string[]) => execOk('ip', args);
 const ipIn = (ns: string, ...args: string[]) => execOk('ip', ['-n', ns, ...args]);
@@ -17,22 +28,32 @@ const ipBatch = (ns: string, lines: string[]) => execOk('ip', ['-n', ns, '-batch
  */
 export class Lab {
   private wired = false;
+  /** Where the hosts' traffic tools run. */
+  readonly hosts: LabHosts;
 
-  private constructor(readonly names: LabNames, private readonly cables?: LentCable[]) {}
+  private constructor(readonly names: LabNames, private readonly cables?: LentCable[], readonly hostContainers?: HostContainers) {
+    this.hosts = hostContainers ?? namespaceHosts(names);
+  }
 
   /**
    * cables: a board's lab. Instead of taps, this machine's interfaces cabled to the board
    * (or macvlans on them) are lent to the lab under the taps' names, and given back as
    * they were when the lab goes.
    */
-  static async create(runToken: string, index: number, cables?: { lan: Omit<LentCable, 'as'>; wan: Omit<LentCable, 'as'> }, veth = false): Promise<Lab> {
+  static async create(runToken: string, index: number, o: LabOptions = {}): Promise<Lab> {
+    const { cables, veth, hostContainers } = o;
     const names = labNames(runToken, index);
     const lent = cables && [{ ...cables.lan, as: names.taps.lan }, { ...cables.wan, as: names.taps.wan }];
-    const lab = new Lab(names, lent);
+    const lab = new Lab(names, lent, hostContainers);
     await register(lab.names, lent);
     try {
       const { ns, taps } = lab.names;
-      for (const n of [ns.dut, ns.lan, ns.wan]) await ip('netns', 'add', n);
+      await ip('netns', 'add', ns.dut);
+      for (const side of ['lan', 'wan'] as const) {
+        // A host container's namespace gets the lab's name, so everything below works on it unchanged.
+        if (hostContainers) await ip('netns', 'attach', ns[side], String(hostContainers.pids[side]));
+        else await ip('netns', 'add', ns[side]);
+      }
       for (const n of [ns.lan, ns.wan]) {
         await ipIn(n, 'link', 'set', 'lo', 'up');
         // Duplicate address detection holds the hosts' link-local addresses for a second,
@@ -101,6 +122,7 @@ export class Lab {
   /** Idempotent, never throws: every exit path calls it. */
   async destroy(): Promise<string[]> {
     const problems = await destroyNames(this.names, this.cables);
+    await this.hostContainers?.remove();
     await unregister(this.names);
     return problems;
   }

@@ -1,4 +1,5 @@
 import type { ContainerInfo } from '../containers/container-dut.js';
+import type { HostsInfo } from '../containers/host-containers.js';
 import type { FlashReport } from '../boards/flash.js';
 import type { AccountingReport } from '../expect/accounting.js';
 import type { FlowReport } from '../expect/flows.js';
@@ -97,6 +98,9 @@ export interface ScenarioReport {
   board?: BoardReport;
   /** A container DUT: the engine, image and the host kernel it shares, and whether that kernel can hold a flowtable. */
   container?: ContainerInfo & { flowtables: { supported: boolean; error?: string } };
+  /** Container lab hosts (lab.hosts.container): the engine, image, container ids and the traffic tools' versions; their logs are in hostsLog. */
+  hosts?: HostsInfo;
+  hostsLog?: string;
   accelReason?: string;
   boot: BootReport | null;
   offload: {

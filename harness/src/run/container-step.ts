@@ -2,22 +2,32 @@ import { connectEngine, type Engine } from '../containers/engine.js';
 import { importRootfs, type ImportedImage } from '../containers/image.js';
 import { reapContainers } from '../containers/container-dut.js';
 import { alive } from '../util/process.js';
-import type { DutImage } from './dut-image.js';
+import type { ContainerImage, DutImage } from './dut-image.js';
 import type { ContainerDut } from '../containers/container-dut.js';
 import { probeFlowtables } from '../containers/flowtable-probe.js';
 import type { ScenarioReport } from '../report/types.js';
 
 /**
- * Before any container scenario: the engine (started when none runs), containers of killed
- * runs removed, each root filesystem imported once. A failure of any of these becomes the
- * one-line reason of the scenarios it concerns. cleanup() removes the images this run
- * imported and stops the engine this run started.
+ * Before any scenario with containers (a container DUT, container hosts, or both): the engine
+ * (started when none runs), containers of killed runs removed, each root filesystem imported
+ * once. A failure of any of these becomes the one-line reason of the scenarios it concerns.
+ * cleanup() removes the images this run imported and stops the engine this run started.
  */
-export async function prepareContainers(images: DutImage[], runId: string, progress: (t: string) => void): Promise<{ cleanup: () => Promise<void> }> {
-  const wanted = images.filter((d) => d.kind === 'container');
+export async function prepareContainers(
+  images: DutImage[], hosts: (ContainerImage | { error: string } | undefined)[], runId: string, progress: (t: string) => void,
+): Promise<{ cleanup: () => Promise<void> }> {
+  for (const [i, h] of hosts.entries()) if (h && 'error' in h && images[i]!.kind !== 'error') images[i] = { kind: 'error', reason: h.error };
+  // Every container image a scenario still needs, with the scenario it belongs to.
+  const wanted: { index: number; target: ContainerImage }[] = [];
+  for (const [i, d] of images.entries()) {
+    if (d.kind === 'error') continue;
+    if (d.kind === 'container') wanted.push({ index: i, target: d });
+    const h = hosts[i];
+    if (h && !('error' in h)) wanted.push({ index: i, target: h });
+  }
   if (!wanted.length) return { cleanup: async () => {} };
-  const fail = (reason: string, match: (d: Extract<DutImage, { kind: 'container' }>) => boolean) => {
-    for (const [i, d] of images.entries()) if (d.kind === 'container' && match(d)) images[i] = { kind: 'error', reason };
+  const fail = (reason: string, match: (t: ContainerImage) => boolean) => {
+    for (const w of wanted) if (match(w.target) && images[w.index]!.kind !== 'error') images[w.index] = { kind: 'error', reason };
   };
   let engine: Engine;
   try {
@@ -35,15 +45,15 @@ export async function prepareContainers(images: DutImage[], runId: string, progr
     const reaped = await reapContainers(engine.docker, alive);
     if (reaped.length) progress(`removed ${reaped.length} container(s) of killed runs: ${reaped.join(', ')}`);
     const byRootfs = new Map<string, Promise<ImportedImage | Error>>();
-    for (const d of wanted) {
-      if (d.kind !== 'container' || byRootfs.has(d.rootfs)) continue;
-      progress(`importing ${d.rootfs} into the Docker engine (${engine.where})`);
-      byRootfs.set(d.rootfs, importRootfs(engine.docker, d.rootfs, runId).then((im) => (imported.push(im), im), (e: Error) => e));
+    for (const { target } of wanted) {
+      if (byRootfs.has(target.rootfs)) continue;
+      progress(`importing ${target.rootfs} into the Docker engine (${engine.where})`);
+      byRootfs.set(target.rootfs, importRootfs(engine.docker, target.rootfs, runId).then((im) => (imported.push(im), im), (e: Error) => e));
     }
     for (const [rootfs, p] of byRootfs) {
       const r = await p;
-      if (r instanceof Error) fail(r.message, (d) => d.rootfs === rootfs);
-      else for (const d of images) if (d.kind === 'container' && d.rootfs === rootfs) Object.assign(d, { image: r.ref, engine: { docker: engine.docker, where: engine.where } });
+      if (r instanceof Error) fail(r.message, (t) => t.rootfs === rootfs);
+      else for (const { target } of wanted) if (target.rootfs === rootfs) Object.assign(target, { image: r.ref, engine: { docker: engine.docker, where: engine.where } });
     }
   } catch (e) {
     fail(`the Docker engine at ${engine.where}: ${(e as Error).message}`, () => true);

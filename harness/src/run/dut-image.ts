@@ -1,11 +1,19 @@
 import { dirname, resolve } from 'node:path';
 import { defaultRootfs, loadDefaultImage, type BootImage } from '../images/default-image.js';
+import { hostsRootfs } from '../images/hosts-image.js';
 import type Docker from 'dockerode';
 
 /** The engine a container scenario runs on. */
 export interface ContainerEngineRef {
   docker: Docker;
   where: string;
+}
+
+/** A container image from a root filesystem tarball; image and engine are filled in once the run has imported it. */
+export interface ContainerImage {
+  rootfs: string;
+  image?: string;
+  engine?: ContainerEngineRef;
 }
 import { describeRef, parseImageRef, type ImageRef } from '../images/image-ref.js';
 import { resolveImage, type ResolvedImage } from '../images/resolve.js';
@@ -18,8 +26,8 @@ import { loadProfile, type QemuProfile } from '../targets/qemu-profile.js';
 export type DutImage =
   | { kind: 'default'; image: BootImage; profile: QemuProfile }
   | { kind: 'openwrt'; resolved: ResolvedImage; profile: QemuProfile }
-  /** A container from a root filesystem tarball; image and engine are filled in once the run has imported it. */
-  | { kind: 'container'; rootfs: string; image?: string; engine?: ContainerEngineRef }
+  /** A container DUT. */
+  | ({ kind: 'container' } & ContainerImage)
   /** A real board (or its stand-in): nothing to boot here; it is powered and reached as its file says. */
   | { kind: 'board'; board: Board }
   /** The image could not be had (not found, wrong checksum, unknown layout): the scenario's one-line reason. */
@@ -65,6 +73,25 @@ export async function prepareImages(scenarios: Scenario[], override: ImageRef | 
       })().catch((e: Error): DutImage => ({ kind: 'error', reason: e.message })));
     }
     out.push(await cache.get(id)!);
+  }
+  return out;
+}
+
+/**
+ * Each scenario's lab-host image, when its hosts are containers (lab.hosts.container):
+ * the tarball's path, or why it cannot be had.
+ */
+export async function prepareHostImages(scenarios: Scenario[]): Promise<(ContainerImage | { error: string } | undefined)[]> {
+  let defaultTar: Promise<string> | undefined;
+  const out: (ContainerImage | { error: string } | undefined)[] = [];
+  for (const s of scenarios) {
+    const c = s.lab.hosts?.container;
+    if (!c) {
+      out.push(undefined);
+      continue;
+    }
+    const rootfs = c === 'default' ? (defaultTar ??= hostsRootfs()) : Promise.resolve(resolve(dirname(s.file), c));
+    out.push(await rootfs.then((r) => ({ rootfs: r }), (e: Error) => ({ error: `lab hosts: ${e.message}` })));
   }
   return out;
 }

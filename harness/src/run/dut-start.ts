@@ -2,6 +2,8 @@ import { attachBoard } from '../boards/attach.js';
 import { readCable } from '../boards/cables.js';
 import type { Board } from '../boards/schema.js';
 import { Lab } from '../lab/lab.js';
+import { labNames } from '../lab/names.js';
+import { startHostContainers, type HostContainers } from '../containers/host-containers.js';
 import type { BootReport } from '../report/types.js';
 import type { ConsoleDut } from '../targets/types.js';
 import type { ScenarioContext } from './scenario-run.js';
@@ -17,15 +19,28 @@ async function boardCables(b: Board) {
 }
 
 /** A lab around a board: its cables lent to the lab's hosts. */
-export async function createBoardLab(b: Board, runToken: string, index: number): Promise<Lab> {
-  return Lab.create(runToken, index, await boardCables(b));
+export async function createBoardLab(b: Board, runToken: string, index: number, hostContainers?: HostContainers): Promise<Lab> {
+  return Lab.create(runToken, index, { cables: await boardCables(b), hostContainers });
 }
 
-/** The scenario's lab: taps for a VM, or the board's cables lent to it. */
-export async function createLab(ctx: ScenarioContext): Promise<Lab> {
+/**
+ * The scenario's lab: taps for a VM, veths for a container, or the board's cables lent to it;
+ * its hosts are bare namespaces or, with lab.hosts.container, containers started first.
+ */
+export async function createLab(ctx: ScenarioContext, hostsLog: string): Promise<Lab> {
   const di = ctx.dutImage;
-  if (di.kind === 'board') return createBoardLab(di.board, ctx.runToken, ctx.index);
-  return Lab.create(ctx.runToken, ctx.index, undefined, di.kind === 'container');
+  const h = ctx.hostsImage;
+  const hostContainers = h && await startHostContainers(h.engine!.docker, {
+    image: h.image!, rootfs: h.rootfs, engine: h.engine!.where, names: labNames(ctx.runToken, ctx.index), runId: ctx.runToken, log: hostsLog,
+  });
+  try {
+    // Once made, the lab owns them: its destroy() removes them.
+    if (di.kind === 'board') return await createBoardLab(di.board, ctx.runToken, ctx.index, hostContainers);
+    return await Lab.create(ctx.runToken, ctx.index, { veth: di.kind === 'container', hostContainers });
+  } catch (e) {
+    await hostContainers?.remove();
+    throw e;
+  }
 }
 
 /** Boots the VM (cold or from a snapshot) or attaches the board; either way a DUT with a shell and a console. */

@@ -16,7 +16,7 @@ import { loadProfile } from '../targets/qemu-profile.js';
 import { Reporters, type Reporter } from './events.js';
 import { checkPrerequisites } from './prerequisites.js';
 import { DutBooter } from './dut-boot.js';
-import { prepareImages } from './dut-image.js';
+import { prepareHostImages, prepareImages, type ContainerImage } from './dut-image.js';
 import type { ImageRef } from '../images/image-ref.js';
 import { SnapshotStore } from '../snapshots/store.js';
 import { emptyReport, runScenario, type ScenarioContext } from './scenario-run.js';
@@ -41,6 +41,11 @@ export interface RunOptions {
   interactive?: ScenarioContext['interactive'];
   /** `--keep-on-failure`: passed to every scenario run. */
   keep?: ScenarioContext['keep'];
+  /**
+   * Called once the reports are written, before the run gives back the Docker engine it started
+   * and the boards it locked: labs kept by `keep` live on them until it resolves.
+   */
+  hold?: () => Promise<void>;
   /** Recorded in the report: the scenarios given are already this shard's. */
   shard?: { index: number; count: number; of: number };
   reporters: Reporter[];
@@ -89,7 +94,8 @@ export async function run(o: RunOptions): Promise<RunReport> {
   await checkPrerequisites();
   await reapOrphans();
   const images = await prepareImages(o.scenarios, o.image, (t) => process.stderr.write(`hil: ${t}\n`), o.board);
-  const containers = await prepareContainers(images, o.runId, (t) => process.stderr.write(`hil: ${t}\n`));
+  const hostImages = await prepareHostImages(o.scenarios);
+  const containers = await prepareContainers(images, hostImages, o.runId, (t) => process.stderr.write(`hil: ${t}\n`));
   const token = newRunToken();
   // From here on the engine this run may have started, and the boards it locked, are given back whatever happens.
   let boards: PreparedBoards | undefined;
@@ -113,7 +119,7 @@ export async function run(o: RunOptions): Promise<RunReport> {
           : di.kind === 'error'
             ? { ...emptyReport(s), reason: di.reason }
             : await (di.kind === 'board' ? boardGates.get(di.board.file)! : (f: () => Promise<ScenarioReport>) => f())(() => withRetries(() => runScenario({
-              scenario: s, index: i, runToken: token, outDir: o.outDir, dutImage: di, accel, booter,
+              scenario: s, index: i, runToken: token, outDir: o.outDir, dutImage: di, hostsImage: hostImages[i] as ContainerImage | undefined, accel, booter,
               signal: o.signal, onStep: (step, detail) => reporters.emit('onStep', s, step, detail),
               onWarning: (text) => reporters.emit('onWarning', s, text), interactive: o.interactive, keep: o.keep, measureGate,
             }), o.retries ?? 0, o.signal, (text) => reporters.emit('onWarning', s, text)));
@@ -126,6 +132,7 @@ export async function run(o: RunOptions): Promise<RunReport> {
       host: { node: process.version, jobs, measureJobs }, ...(o.shard && { shard: o.shard }), ...(o.retries && { retries: o.retries }), ...(flashes.length && { flash: flashes }), scenarios: results,
     };
     await reporters.emit('onRunEnd', report);
+    await o.hold?.();
     return report;
   } finally {
     await boards?.release();

@@ -17,7 +17,7 @@ import { TeardownStack } from './teardown.js';
 import { injectFault, parseFault } from './faults.js';
 import { floodAssertions, runFloodRounds } from './flood-step.js';
 import type { DutBooter } from './dut-boot.js';
-import type { DutImage } from './dut-image.js';
+import type { ContainerImage, DutImage } from './dut-image.js';
 import { createNetdevsim } from '../platforms/netdevsim.js';
 import { readEngine } from '../probes/engine.js';
 import { readPortCounters } from '../probes/port-counters.js';
@@ -43,6 +43,8 @@ export interface ScenarioContext {
   runToken: string;
   outDir: string;
   dutImage: Exclude<DutImage, { kind: 'error' }>;
+  /** The LAN and WAN hosts' container image (lab.hosts.container), imported; absent: bare namespaces. */
+  hostsImage?: ContainerImage;
   accel: AccelChoice;
   booter: DutBooter;
   signal: AbortSignal;
@@ -60,6 +62,8 @@ export interface LiveLab {
   scenario: string;
   names: LabNames;
   dut: ConsoleDut;
+  /** Container lab hosts' pids (for `hil exec`). */
+  hostPids?: Record<'lan' | 'wan', number>;
 }
 
 export const FORWARD_COUNTER_COMMENT = 'hil: forward-chain counter';
@@ -123,11 +127,13 @@ export async function runScenario(ctx: ScenarioContext): Promise<ScenarioReport>
     report.transcript = join(dir, 'console.log');
     const bn = s.lab.bottleneck;
     if (bn) report.bottleneck = { bitsPerSecond: rateBits(bn.rate), bufferMs: bn.bufferMs };
-    const lab = await step('lab', () => createLab(ctx));
+    if (ctx.hostsImage) report.hostsLog = join(dir, 'hosts.log');
+    const lab = await step('lab', () => createLab(ctx, report.hostsLog ?? ''));
     teardown.push('lab', () => lab.destroy());
+    if (lab.hostContainers) report.hosts = lab.hostContainers.info;
     const { dut, boot } = await step('boot', () => startDut(ctx, lab, report.transcript!, report.bottleneck));
     teardown.push(ctx.dutImage.kind === 'board' || ctx.dutImage.kind === 'container' ? ctx.dutImage.kind : 'qemu', () => dut.stop());
-    live = { scenario: s.name, names: lab.names, dut };
+    live = { scenario: s.name, names: lab.names, dut, ...(lab.hostContainers && { hostPids: lab.hostContainers.pids }) };
     if ('board' in dut) report.board = (dut as BoardDut).board;
     report.accel = dut.accel;
     report.accelReason = dut.accelReason;
@@ -194,7 +200,7 @@ export async function runScenario(ctx: ScenarioContext): Promise<ScenarioReport>
       let probe: LatencyProbe | undefined;
       if (latencyCfg) {
         await step('idle', async () => {
-          probe = new LatencyProbe(lab.names, latencyCfg.intervalMs);
+          probe = new LatencyProbe(lab.hosts, latencyCfg.intervalMs);
           teardown.push('latency probe', () => probe!.kill());
           probe.start();
           await new Promise((res) => setTimeout(res, latencyCfg.idleMs));
@@ -219,7 +225,7 @@ export async function runScenario(ctx: ScenarioContext): Promise<ScenarioReport>
         teardown.push('fault timer', async () => clearTimeout(faultTimer));
         try {
           const flood = s.flood && runFloodRounds(dut.shell, lab.names, s.flood, s.sampling.intervalMs, trafficSignal, (t) => ctx.onStep('traffic', t));
-          const iperf = Promise.all(s.traffic.map((t, i) => runIperf3(lab.names, t, BASE_PORT + i, t0, trafficSignal)));
+          const iperf = Promise.all(s.traffic.map((t, i) => runIperf3(lab.hosts, lab.names, t, BASE_PORT + i, t0, trafficSignal)));
           const [r, fl] = await Promise.all([iperf, flood]);
           if (fl) report.flood = fl;
           return r;

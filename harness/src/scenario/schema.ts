@@ -248,6 +248,12 @@ export const scenarioSchema = z.strictObject({
        * side of the link): unshaped traffic builds a real queue there.
        */
       bottleneck: z.strictObject({ rate: shapedRate, bufferMs: z.number().int().min(1).max(5000).default(300) }).optional(),
+      /**
+       * The LAN and WAN hosts as containers run by the Docker engine, their traffic tools (iperf3,
+       * iputils ping) the image's: a root filesystem tarball (relative to this file), or "default"
+       * (images/hosts). Without it they are bare namespaces using this machine's tools.
+       */
+      hosts: z.strictObject({ container: z.string().min(1) }).optional(),
     })
     .default({}),
   /** A latency probe (ping from the LAN host to the WAN host) before and during the traffic; on by default with expect.sqm. */

@@ -2,6 +2,7 @@ import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import type { LabNames } from '../lab/names.js';
+import type { HostSide } from '../lab/hosts.js';
 import type { DutConsole } from '../targets/types.js';
 import { alive } from '../util/process.js';
 import type { ConsoleIo } from './terminal.js';
@@ -15,6 +16,8 @@ export interface SessionInfo {
   pid: number;
   startedAt: string;
   ns: LabNames['ns'];
+  /** Container lab hosts: their pids, so `hil exec` runs the image's tools in all their namespaces. */
+  hostPids?: Record<HostSide, number>;
   socket: string;
 }
 
@@ -40,9 +43,9 @@ export class Session {
   /** Resolves when `hil down` asked for it, or end() was called. */
   readonly down = new Promise<void>((r) => (this.resolveDown = r));
 
-  constructor(id: string, scenario: string, ns: LabNames['ns'], private readonly con: DutConsole) {
+  constructor(id: string, scenario: string, ns: LabNames['ns'], private readonly con: DutConsole, hostPids?: Record<HostSide, number>) {
     const dir = join(SESSION_DIR, id);
-    this.info = { id, scenario, pid: process.pid, startedAt: new Date().toISOString(), ns, socket: join(dir, 'console.sock') };
+    this.info = { id, scenario, pid: process.pid, startedAt: new Date().toISOString(), ns, ...(hostPids && { hostPids }), socket: join(dir, 'console.sock') };
   }
 
   async start(): Promise<void> {

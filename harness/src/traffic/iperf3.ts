@@ -1,6 +1,6 @@
-import { execa, type ResultPromise } from 'execa';
 import { hostAddr } from '../lab/addressing.js';
 import type { LabNames } from '../lab/names.js';
+import type { LabHosts } from '../lab/hosts.js';
 import type { Traffic } from '../scenario/schema.js';
 import { exec } from '../util/exec.js';
 import { parseIperf3, type Iperf3Result } from './iperf3-parse.js';
@@ -14,10 +14,13 @@ export interface TrafficRun {
   endedAtMs: number;
 }
 
-async function waitListening(ns: string, port: number, timeoutMs: number, signal: AbortSignal): Promise<void> {
+async function waitListening(ns: string, port: number, timeoutMs: number, signal: AbortSignal, serverDone: Promise<{ stderr: string; exitCode: number }>): Promise<void> {
   const until = performance.now() + timeoutMs;
+  let ended: { stderr: string; exitCode: number } | undefined;
+  void serverDone.then((r) => (ended = r));
   while (performance.now() < until) {
     if (signal.aborted) throw new Error(`interrupted (${String(signal.reason)}) while the iperf3 server on port ${port} was starting`);
+    if (ended) throw new Error(`the iperf3 server on port ${port} exited ${ended.exitCode} before listening: ${ended.stderr.trim().slice(0, 200)}`);
     const r = await exec('ip', ['netns', 'exec', ns, 'ss', '-Hltn', `sport = :${port}`]);
     if (r.stdout.trim()) return;
     await new Promise((res) => setTimeout(res, 20));
@@ -26,17 +29,15 @@ async function waitListening(ns: string, port: number, timeoutMs: number, signal
 }
 
 /**
- * One iperf3 test: server on the WAN host, client on the LAN host (download = -R).
+ * One iperf3 test: server on the WAN host, client on the LAN host (download = -R), each the
+ * hosts' own iperf3 (this machine's, or the host containers' image's).
  * Traffic only ever goes to the lab's own WAN host address, inside the lab.
  */
-export async function runIperf3(names: LabNames, spec: Traffic, port: number, t0: number, signal: AbortSignal): Promise<TrafficRun> {
-  const server: ResultPromise = execa('ip', ['netns', 'exec', names.ns.wan, 'iperf3', '-s', '-1', '-J', '-p', String(port)], {
-    reject: false,
-    cancelSignal: signal,
-    timeout: (spec.duration + 30) * 1000,
-  });
+export async function runIperf3(hosts: LabHosts, names: LabNames, spec: Traffic, port: number, t0: number, signal: AbortSignal): Promise<TrafficRun> {
+  const server = hosts.spawn('wan', ['iperf3', '-s', '-1', '-J', '-p', String(port)], { signal, timeoutMs: (spec.duration + 30) * 1000 });
   try {
-    await waitListening(names.ns.wan, port, 5000, signal);
+    // Asked with this machine's ss in the WAN host's namespace: a host image needs only the traffic tools.
+    await waitListening(names.ns.wan, port, 5000, signal, server.done);
     const args = ['-c', hostAddr('wan', spec.family), '-p', String(port), '-J', '-t', String(spec.duration), '-P', String(spec.streams)];
     args.push(spec.family === 'ipv6' ? '-6' : '-4');
     if (spec.proto === 'udp') args.push('-u');
@@ -45,18 +46,14 @@ export async function runIperf3(names: LabNames, spec: Traffic, port: number, t0
     if (spec.bitrate !== undefined) args.push('-b', spec.bitrate);
     if (spec.direction === 'download') args.push('-R');
     const startedAtMs = performance.now() - t0;
-    const client = await execa('ip', ['netns', 'exec', names.ns.lan, 'iperf3', ...args], {
-      reject: false,
-      cancelSignal: signal,
-      timeout: (spec.duration + 20) * 1000,
-    });
+    const client = await hosts.spawn('lan', ['iperf3', ...args], { signal, timeoutMs: (spec.duration + 20) * 1000 }).done;
     const endedAtMs = performance.now() - t0;
-    const srv = await server;
-    const c = parseIperf3(String(client.stdout));
-    if (!c.error && client.exitCode !== 0) c.error = `iperf3 client exited ${client.exitCode}: ${String(client.stderr).trim()}`;
-    return { spec, port, client: c, server: parseIperf3(String(srv.stdout)), startedAtMs, endedAtMs };
+    const srv = await server.done;
+    const c = parseIperf3(client.stdout);
+    if (!c.error && client.exitCode !== 0) c.error = `iperf3 client exited ${client.exitCode}: ${client.stderr.trim()}`;
+    return { spec, port, client: c, server: parseIperf3(srv.stdout), startedAtMs, endedAtMs };
   } finally {
     server.kill('SIGKILL');
-    await server.catch(() => undefined);
+    await server.done;
   }
 }

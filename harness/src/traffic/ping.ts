@@ -1,6 +1,5 @@
-import { execa, type ResultPromise } from 'execa';
 import { hostAddr } from '../lab/addressing.js';
-import type { LabNames } from '../lab/names.js';
+import type { HostProcess, LabHosts } from '../lab/hosts.js';
 import { parsePing, percentile, type PingSample } from './ping-parse.js';
 
 export interface LatencyStats {
@@ -26,26 +25,23 @@ function stats(s: PingSample[]): LatencyStats {
 /**
  * ICMP echo from the LAN host to the WAN host, through the DUT: ICMP is never offloaded, so
  * it waits in whatever queue the bulk traffic builds (the shaper's or the modem's), as
- * flent's RRUL latency probe does. iputils ping is run directly so a kill reaches it.
+ * flent's RRUL latency probe does. iputils ping is run directly (no shell between) so a signal reaches it.
  */
 export class LatencyProbe {
-  private proc: ResultPromise | undefined;
+  private proc: HostProcess | undefined;
   private readonly startedEpochMs = Date.now();
 
-  constructor(private readonly names: LabNames, private readonly intervalMs: number) {}
+  constructor(private readonly hosts: LabHosts, private readonly intervalMs: number) {}
 
   start(): void {
     // -O: a line for every request left unanswered, so losses are counted, not skipped.
-    this.proc = execa('ip', ['netns', 'exec', this.names.ns.lan, 'ping', '-n', '-D', '-O', '-W', '1', '-i', String(this.intervalMs / 1000), hostAddr('wan', 'ipv4')], {
-      reject: false,
-      buffer: true,
-    });
+    this.proc = this.hosts.spawn('lan', ['ping', '-n', '-D', '-O', '-W', '1', '-i', String(this.intervalMs / 1000), hostAddr('wan', 'ipv4')]);
   }
 
   /** Every exit path: never leaves a ping behind (idempotent). */
   async kill(): Promise<void> {
     this.proc?.kill('SIGKILL');
-    await this.proc?.catch(() => undefined);
+    await this.proc?.done;
   }
 
   /** trafficStartEpochMs: Date.now() when the traffic began; samples before it are idle. */
@@ -53,10 +49,10 @@ export class LatencyProbe {
     if (!this.proc) throw new Error('latency probe was never started');
     this.proc.kill('SIGINT');
     const killer = setTimeout(() => this.proc?.kill('SIGKILL'), 2000);
-    const r = await this.proc;
+    const r = await this.proc.done;
     clearTimeout(killer);
-    const all = parsePing(String(r.stdout));
-    if (!all.length) throw new Error(`latency probe: ping gave no samples (exit ${r.exitCode}): ${String(r.stderr).trim().slice(0, 200)}`);
+    const all = parsePing(r.stdout);
+    if (!all.length) throw new Error(`latency probe: ping gave no samples (exit ${r.exitCode}): ${r.stderr.trim().slice(0, 200)}`);
     // A request's send time: its reply's arrival minus its round trip (a loss: when ping gave up).
     const sentAt = (s: PingSample) => s.atMs - (s.rttMs ?? 1000);
     const idle = all.filter((s) => sentAt(s) >= this.startedEpochMs && sentAt(s) < trafficStartEpochMs);

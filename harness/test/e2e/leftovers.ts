@@ -36,8 +36,18 @@ export async function leftovers(snapshotDir?: string): Promise<string[]> {
   // A Docker engine the harness started must be stopped by it; containers and images go with it.
   const dockerd = (await execa('pgrep', ['-af', 'dockerd.*offload-hil'], { reject: false })).stdout.split('\n').filter(Boolean).map((l) => `process ${l}`);
   const dockerSock = ls('/run/offload-hil').filter((f) => f.startsWith('docker')).map((f) => `docker file /run/offload-hil/${f}`);
+  // Its data outlives it: containers a run did not remove, and images it imported (their tags) would be found there.
+  const containers = ls('/var/lib/offload-hil/docker/containers').map((c) => `container ${c.slice(0, 12)}`);
+  const repos = (() => {
+    try {
+      return readFileSync('/var/lib/offload-hil/docker/image/overlay2/repositories.json', 'utf8');
+    } catch {
+      return '';
+    }
+  })();
+  const images = [...repos.matchAll(/"(offload-hil\/rootfs:[0-9a-f]+)"/g)].map((m) => `image ${m[1]}`);
   // The harness's own temp files (the KVM probe's log) and any mount a lab could leave.
   const temps = ls(tmpdir()).filter((f) => f.startsWith('hil-kvm-probe-')).map((f) => `temp file ${f}`);
   const mounts = readFileSync('/proc/mounts', 'utf8').split('\n').filter((l) => /offload-hil|\/hil-\w+-(dut|lan|wan)\b/.test(l)).map((l) => `mount ${l}`);
-  return [...ns, ...taps, ...qemu, ...iperf, ...ping, ...links, ...qmp, ...overlays, ...snaps, ...sessions, ...boardLocks, ...dockerd, ...dockerSock, ...temps, ...mounts];
+  return [...ns, ...taps, ...qemu, ...iperf, ...ping, ...links, ...qmp, ...overlays, ...snaps, ...sessions, ...boardLocks, ...dockerd, ...dockerSock, ...containers, ...images, ...temps, ...mounts];
 }
