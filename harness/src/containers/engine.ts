@@ -29,6 +29,12 @@ async function answers(docker: Docker): Promise<string | undefined> {
   }
 }
 
+/** dockerd's path on PATH, if it is installed: a run starts it when no engine answers. */
+export async function findDockerd(): Promise<string | undefined> {
+  const r = await execa('sh', ['-c', 'command -v dockerd'], { reject: false });
+  return r.exitCode === 0 ? r.stdout.trim() : undefined;
+}
+
 /**
  * The Docker Engine the run talks to: DOCKER_HOST when set (it must answer), else the
  * system's /var/run/docker.sock when it answers, else a dockerd of the harness's own,
@@ -47,14 +53,14 @@ export async function connectEngine(progress: (t: string) => void): Promise<Engi
   const own = new Docker({ socketPath: OWN.socket });
   // Left by a harness that was killed: use it, and stop it at the end like one of ours.
   if (!(await answers(own))) return { docker: own, where: OWN.socket, started: true, stop: () => stopOwn() };
-  const dockerd = await execa('sh', ['-c', 'command -v dockerd'], { reject: false });
-  if (dockerd.exitCode !== 0) {
+  const dockerd = await findDockerd();
+  if (!dockerd) {
     throw new UserError('no Docker engine: /var/run/docker.sock does not answer and dockerd is not installed (apt-get install docker.io)', 1);
   }
   progress('no Docker engine is running: starting one for this run');
   await mkdir(OWN.execRoot, { recursive: true });
   await mkdir(OWN.dataRoot, { recursive: true });
-  const proc: ResultPromise = execa(dockerd.stdout.trim(), [
+  const proc: ResultPromise = execa(dockerd, [
     '--host', `unix://${OWN.socket}`, '--data-root', OWN.dataRoot, '--exec-root', OWN.execRoot, '--pidfile', OWN.pidfile,
     '--iptables=false', '--ip6tables=false', '--bridge=none',
   ], { reject: false, detached: true, stdio: ['ignore', 'ignore', 'pipe'], all: false, buffer: { stderr: true } });

@@ -2,11 +2,13 @@ import { access, constants, stat, statfs } from 'node:fs/promises';
 import { request } from 'node:http';
 import { freemem, totalmem } from 'node:os';
 import { loadDefaultImage } from '../images/default-image.js';
+import { hostsRootfs } from '../images/hosts-image.js';
 import { orphans } from '../lab/registry.js';
 import { chooseAccel } from '../targets/accel.js';
 import { loadProfile } from '../targets/qemu-profile.js';
 import { exec } from '../util/exec.js';
 import { cacheDir } from '../util/paths.js';
+import { findDockerd } from '../containers/engine.js';
 
 export type Level = 'ok' | 'warn' | 'fail';
 export interface Check {
@@ -56,6 +58,15 @@ async function defaultImage(): Promise<Check> {
   }
 }
 
+/** Only container lab hosts (lab.hosts.container: default) need it. */
+async function hostsImage(): Promise<Check> {
+  try {
+    return { name: 'hosts image', level: 'ok', detail: await hostsRootfs() };
+  } catch (e) {
+    return { name: 'hosts image', level: 'warn', detail: `${(e as Error).message.split(':')[0]!}; only container lab hosts need it`, fix: SETUP };
+  }
+}
+
 /** A real short boot decides, as in runs; TCG works, only slower. */
 async function kvm(): Promise<Check> {
   try {
@@ -90,11 +101,10 @@ async function docker(): Promise<Check> {
     return { name: 'docker', level: 'ok', detail: `engine answers on ${socket}` };
   } catch (e) {
     // A container run starts a dockerd of its own (and stops it) when none answers.
-    const dockerd = await exec('sh', ['-c', 'command -v dockerd']);
-    if (!process.env.DOCKER_HOST && dockerd.exitCode === 0) {
+    if (!process.env.DOCKER_HOST && (await findDockerd())) {
       return { name: 'docker', level: 'ok', detail: `no engine on ${socket}; dockerd is installed, so a container run starts its own and stops it after` };
     }
-    return { name: 'docker', level: 'warn', detail: `no engine on ${socket} (${(e as Error).message}); only container targets need one`, fix: process.env.DOCKER_HOST ? 'start the engine DOCKER_HOST names, or unset DOCKER_HOST' : 'apt-get install docker.io (the harness starts dockerd itself)' };
+    return { name: 'docker', level: 'warn', detail: `no engine on ${socket} (${(e as Error).message}); only container DUTs and container lab hosts need one`, fix: process.env.DOCKER_HOST ? 'start the engine DOCKER_HOST names, or unset DOCKER_HOST' : 'apt-get install docker.io (the harness starts dockerd itself)' };
   }
 }
 
@@ -151,5 +161,5 @@ export async function runChecks(): Promise<Check[]> {
   const ns = first[0]!.level === 'ok' ? await namespaces() : { name: 'namespaces', level: 'fail' as const, detail: 'not tried without root', fix: 'run as root' };
   const image = await defaultImage();
   return [...first, ns, image, image.level === 'ok' ? await kvm() : { name: 'kvm', level: 'warn' as const, detail: 'not probed: no default image', fix: SETUP },
-    await rootless(), await docker(), await resources(), await leftovers()];
+    await rootless(), await docker(), await hostsImage(), await resources(), await leftovers()];
 }

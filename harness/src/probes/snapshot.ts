@@ -3,6 +3,7 @@ import type { Shell } from '../targets/types.js';
 import { parseConntrack, type CtEntry } from './conntrack.js';
 import { parseFlowtableFlags, parseNftJson, withFlowtableFlags, type Ruleset } from './nft.js';
 import { parseQdiscs, type QdiscStats } from './qdisc.js';
+import { periodic } from '../util/periodic.js';
 
 export interface Snapshot {
   /** Milliseconds since the scenario's traffic phase began. */
@@ -48,8 +49,7 @@ export class Sampler {
   readonly samples: Snapshot[] = [];
   readonly errors: string[] = [];
   private readonly durations: number[] = [];
-  private stopped = false;
-  private loop: Promise<void> | undefined;
+  private loop: { stop(): Promise<void> } | undefined;
   private giveUp!: () => void;
   /** Resolves if sampling gave up (the DUT stopped answering): the traffic is pointless then. */
   readonly gaveUp = new Promise<void>((r) => (this.giveUp = r));
@@ -61,25 +61,24 @@ export class Sampler {
   ) {}
 
   start(): void {
-    this.loop = (async () => {
-      while (!this.stopped) {
-        const began = performance.now();
-        try {
-          const last = this.samples[this.samples.length - 1];
-          this.samples.push(
-            last && this.samples.length % FULL_EVERY !== 0
-              ? await takeConntrack(this.shell, this.t0, last.ruleset)
-              : await takeSnapshot(this.shell, this.platform, this.t0, this.qdiscs),
-          );
-        } catch (e) {
-          this.errors.push((e as Error).message);
-          if (this.errors.length > 3) return this.giveUp();
+    this.loop = periodic(this.intervalMs, async () => {
+      const began = performance.now();
+      try {
+        const last = this.samples[this.samples.length - 1];
+        this.samples.push(
+          last && this.samples.length % FULL_EVERY !== 0
+            ? await takeConntrack(this.shell, this.t0, last.ruleset)
+            : await takeSnapshot(this.shell, this.platform, this.t0, this.qdiscs),
+        );
+      } catch (e) {
+        this.errors.push((e as Error).message);
+        if (this.errors.length > 3) {
+          this.giveUp();
+          return false;
         }
-        this.durations.push(performance.now() - began);
-        const wait = this.intervalMs - (performance.now() - began);
-        if (wait > 0 && !this.stopped) await new Promise((r) => setTimeout(r, wait));
       }
-    })();
+      this.durations.push(performance.now() - began);
+    });
   }
 
   /** How long samples took: under load, a sample can outlast a short stream. */
@@ -89,7 +88,6 @@ export class Sampler {
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    await this.loop;
+    await this.loop?.stop();
   }
 }

@@ -4,6 +4,7 @@ import type { LabNames } from '../lab/names.js';
 import type { Flood } from '../scenario/schema.js';
 import type { Shell } from '../targets/types.js';
 import { FLOOD_PORT, runFlood } from '../traffic/udp-flood.js';
+import { periodic } from '../util/periodic.js';
 
 export { floodAssertions };
 
@@ -17,15 +18,10 @@ export async function runFloodRounds(
   const t0 = performance.now();
   const now = () => performance.now() - t0;
   const timeline: FloodCounts[] = [];
-  let stop = false;
-  const sampler = (async () => {
-    while (!stop && !signal.aborted) {
-      const began = performance.now();
-      timeline.push(await readFloodCounts(shell, FLOOD_PORT, now));
-      const wait = intervalMs - (performance.now() - began);
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    }
-  })();
+  const sampler = periodic(intervalMs, async () => {
+    if (signal.aborted) return false;
+    timeline.push(await readFloodCounts(shell, FLOOD_PORT, now));
+  });
   const rounds: FloodReport['rounds'] = [];
   try {
     for (let r = 1; r <= f.rounds; r++) {
@@ -43,8 +39,7 @@ export async function runFloodRounds(
       onRound(`round ${r}/${f.rounds}: ${x.peakOffloaded} of ${f.flows} flows offloaded at once, ${result.flowsAnswered} answered${gapEnd ? `, ${gapEnd.tracked} left after ${f.roundGapS} s` : ''}`);
     }
   } finally {
-    stop = true;
-    await sampler.catch(() => undefined);
+    await sampler.stop().catch(() => undefined);
   }
   timeline.sort((a, b) => a.tMs - b.tMs);
   return { config: f, rounds, timeline };

@@ -28,7 +28,7 @@ describe('hil doctor', () => {
   it('on this host: everything a lab needs is there; KVM and docker are only warnings', async () => {
     const r = await doctor();
     expect(r.exitCode, r.stdout).toBe(0);
-    for (const name of ['root', 'qemu', 'iperf3', 'ping', 'namespaces', 'default image']) expect(r.stdout).toMatch(new RegExp(`^OK +${name} `, 'm'));
+    for (const name of ['root', 'qemu', 'iperf3', 'ping', 'namespaces', 'default image', 'hosts image']) expect(r.stdout).toMatch(new RegExp(`^OK +${name} `, 'm'));
     expect(r.stdout).toMatch(/^(OK|WARN) +kvm /m);
     expect(r.stdout).toMatch(/ready to run labs/);
     expect((await execa('ip', ['netns', 'list'])).stdout).not.toMatch(/hil-doctor/);

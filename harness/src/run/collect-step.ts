@@ -1,0 +1,102 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { accounting } from '../expect/accounting.js';
+import { evaluate } from '../expect/evaluate.js';
+import { matchFlows } from '../expect/flows.js';
+import { sqmDirections } from '../expect/sqm.js';
+import type { Platform } from '../platforms/types.js';
+import type { SqmDevices } from '../platforms/sqm.js';
+import { readEngine } from '../probes/engine.js';
+import { kernelTrouble, parseDmesg } from '../probes/kernel-log.js';
+import { readPortCounters } from '../probes/port-counters.js';
+import { qdiscDelta, type QdiscStats } from '../probes/qdisc.js';
+import { takeSnapshot, type Sampler, type Snapshot } from '../probes/snapshot.js';
+import type { ScenarioReport, TimelinePoint } from '../report/types.js';
+import type { Scenario } from '../scenario/schema.js';
+import type { ConsoleDut } from '../targets/types.js';
+import type { TrafficRun } from '../traffic/iperf3.js';
+import { forwardLogs, qdiscDeltas, readQdiscs } from './caveat-probes.js';
+import { floodAssertions } from './flood-step.js';
+
+export const FORWARD_COUNTER_COMMENT = 'hil: forward-chain counter';
+
+/** With SQM: the shaped devices and their counters before the traffic, to plot drops as they happen. */
+interface ShaperBase {
+  devices: string[];
+  before: Map<string, QdiscStats>;
+}
+
+function timeline(samples: Snapshot[], shapers?: ShaperBase): TimelinePoint[] {
+  return samples.map((s) => {
+    const flows = { none: 0, sw: 0, hw: 0 };
+    for (const e of s.conntrack) if (e.proto === 'tcp' || e.proto === 'udp') flows[e.state]++;
+    const fc = s.ruleset.counters.find((c) => c.comment === FORWARD_COUNTER_COMMENT);
+    const p: TimelinePoint = { tMs: Math.round(s.tMs), flows, forwardCounterPackets: fc?.packets ?? null, flowtableDevices: s.ruleset.flowtables.reduce((a, f) => a + f.devices.length, 0) };
+    if (shapers && s.qdiscs) {
+      const now = new Map(s.qdiscs.map((q) => [q.dev, q]));
+      const d = shapers.devices.flatMap((dev) => (now.has(dev) ? [qdiscDelta(shapers.before.get(dev), now.get(dev)!)] : []));
+      p.shaper = { bytes: d.reduce((a, q) => a + q.bytes, 0), drops: d.reduce((a, q) => a + q.drops, 0), marks: d.reduce((a, q) => a + q.marks, 0) };
+    }
+    return p;
+  });
+}
+
+export interface CollectInput {
+  s: Scenario;
+  dut: ConsoleDut;
+  platform: Platform;
+  report: ScenarioReport;
+  /** The scenario's report folder. */
+  dir: string;
+  t0: number;
+  sampler: Sampler;
+  runs: TrafficRun[];
+  /** With SQM: the shaped devices and their counters before the traffic. */
+  shaper?: { devices: SqmDevices; before: Map<string, QdiscStats> };
+}
+
+/**
+ * After the traffic: the last reading of the DUT, everything the report derives from the
+ * readings (timeline, flows, traffic, shaping, accounting, logs), and the verdicts.
+ */
+export async function collect(o: CollectInput): Promise<void> {
+  const { s, dut, platform, report, runs, sampler } = o;
+  const final = await takeSnapshot(dut.shell, platform, o.t0, Boolean(o.shaper), !s.flood);
+  const shaperBase = o.shaper && { devices: [o.shaper.devices.egress, o.shaper.devices.ingress].filter((d): d is string => d !== null), before: o.shaper.before };
+  report.timeline = timeline([...sampler.samples, final], shaperBase);
+  report.flows = matchFlows(runs, sampler.samples);
+  if (sampler.samples.length) report.sampling = sampler.stats();
+  report.traffic = runs.map((r) => ({
+    proto: r.spec.proto, family: r.spec.family, direction: r.spec.direction, streams: r.spec.streams,
+    bitsPerSecond: Math.round(r.client.bitsPerSecond), bytes: Math.max(r.client.bytesReceived, r.client.bytesSent),
+    error: r.client.error ?? null,
+    intervals: r.client.intervals.map((i) => ({ tMs: Math.round(r.startedAtMs + i.endS * 1000), bitsPerSecond: i.bitsPerSecond })),
+  }));
+  if (s.sqm && o.shaper) {
+    const shapers = qdiscDeltas(o.shaper.before, await readQdiscs(dut.shell, platform));
+    report.sqm = { config: s.sqm, directions: sqmDirections(s.sqm, o.shaper.devices, report.traffic, shapers) };
+  }
+  const acct = (await dut.shell.run('cat /proc/sys/net/netfilter/nf_conntrack_acct')).stdout.trim() === '1';
+  report.accounting = accounting(report.flows, runs, final.conntrack, acct, final.ruleset.flowtables.some((f) => f.flags.includes('counter')));
+  if (platform.systemLog) {
+    report.systemLog = join(o.dir, 'logread.txt');
+    await writeFile(report.systemLog, await platform.systemLog(dut.shell));
+  }
+  if (s.dut.offloadEngine) report.engine = await readEngine(dut.shell, platform.devices.lan, s.expect.engine?.drainedWithinMs);
+  if (report.board) report.board.portCounters = await readPortCounters(dut.shell, platform.bin.ethtool, [platform.devices.lan, platform.devices.wan]);
+  const dmesg = await dut.shell.run(platform.bin.dmesg);
+  const kernelLog = parseDmesg(dmesg.stdout);
+  report.kernelLog.trouble = kernelTrouble(kernelLog).map((l) => l.text);
+  if (s.firewall.forwardLog) report.forwardLog = forwardLogs(report.flows, runs, kernelLog, report.timeline);
+  const fwd = final.ruleset.counters.find((c) => c.comment === FORWARD_COUNTER_COMMENT);
+  // A container on a kernel without flowtables is judged by what the scenario expects there.
+  const expect = report.container && !report.container.flowtables.supported && s.expect.hostKernel ? s.expect.hostKernel.withoutFlowtables : s.expect;
+  report.assertions = evaluate(expect, { ...report, forwardCounterPackets: fwd?.packets ?? null });
+  if (s.expect.flood) report.assertions.push(...floodAssertions(s.expect.flood, report.flood));
+  report.assertions.push({
+    name: 'kernel log clean',
+    passed: report.kernelLog.trouble.length === 0,
+    expected: 'no kernel warning, BUG or oops',
+    actual: report.kernelLog.trouble.length ? report.kernelLog.trouble.slice(0, 3).join(' | ') : 'clean',
+  });
+}

@@ -1,0 +1,56 @@
+import { DefaultPlatform } from '../platforms/default.js';
+import type { Platform } from '../platforms/types.js';
+import type { SqmDevices } from '../platforms/sqm.js';
+import { createNetdevsim } from '../platforms/netdevsim.js';
+import { missingOffloadModules } from '../platforms/offload-modules.js';
+import { hwOffloadRefusal } from '../probes/hw-offload.js';
+import { effectiveOffload } from '../probes/nft.js';
+import { takeSnapshot } from '../probes/snapshot.js';
+import type { ScenarioReport } from '../report/types.js';
+import type { Scenario } from '../scenario/schema.js';
+import type { ConsoleDut } from '../targets/types.js';
+import type { ContainerDut } from '../containers/container-dut.js';
+import { describeContainerKernel } from './container-step.js';
+import type { DutImage } from './dut-image.js';
+
+/**
+ * The firewall with the scenario's offload mode (and netdevsim ports, SQM) applied on the DUT,
+ * and what the kernel made of it in the report: the effective mode, firewall4's warning, the
+ * kernel's error, missing modules, each device's hardware-offload refusal. Returns the shaped
+ * devices when the scenario has SQM.
+ */
+export async function configureDut(
+  s: Scenario, kind: DutImage['kind'], dut: ConsoleDut, platform: Platform, report: ScenarioReport,
+): Promise<SqmDevices | undefined> {
+  let extraLanDevices: string[] = [];
+  if (s.dut.netdevsim) {
+    if (!(platform instanceof DefaultPlatform)) throw new Error('dut.netdevsim needs the default image (it ships netdevsim.ko built for its kernel)');
+    report.netdevsim = await createNetdevsim(dut.shell, s.dut.netdevsim, platform.bin);
+    extraLanDevices = report.netdevsim.ports;
+  }
+  const applied = await platform.applyOffload(dut.shell, {
+    mode: s.offload, forwardCounter: s.firewall.forwardCounter, forwardLog: s.firewall.forwardLog, flowtableCounter: s.firewall.flowtableCounter, extraLanDevices,
+  });
+  report.offload.applyStderr = applied.result.stderr;
+  report.offload.applyExitCode = applied.result.exitCode;
+  report.offload.warning = applied.output.warning;
+  report.offload.fallback = applied.output.warning !== null;
+  const snap = await takeSnapshot(dut.shell, platform, performance.now());
+  report.offload.effective = effectiveOffload(snap.ruleset);
+  report.firewall = {
+    loaded: snap.ruleset.tables.some((t) => t.family === 'inet' && t.name === 'fw4'),
+    flowtable: snap.ruleset.flowtables.some((f) => f.family === 'inet' && f.table === 'fw4'),
+    nftErrors: applied.output.nftErrors,
+  };
+  if (s.offload !== 'none' || s.expect.offload?.missingModules || s.expect.hostKernel) {
+    report.offload.missing = await missingOffloadModules(dut.shell, platform.packageManager);
+  }
+  if (kind === 'container') await describeContainerKernel(dut as ContainerDut, report);
+  if (applied.output.nftErrors.length) report.offload.kernelError = applied.output.nftErrors.join('\n');
+  else if (s.offload === 'hw' && report.offload.effective !== 'hw') {
+    const refusal = await hwOffloadRefusal(dut.shell, platform, [platform.devices.lan, ...extraLanDevices, platform.devices.wan]);
+    report.offload.kernelError = refusal.error;
+    report.offload.refusals = refusal.byDevice;
+  }
+  return s.sqm ? platform.applySqm(dut.shell, s.sqm) : undefined;
+}
