@@ -28,7 +28,8 @@ export async function attachBoard(
 ): Promise<{ dut: BoardDut; boot: BootReport }> {
   const start = performance.now();
   const deadline = start + board.timeouts.bootMs;
-  const log = new TranscriptConsole(o.transcript);
+  // With SSH only, a person's console (hil shell) is a login shell over SSH.
+  const log = new TranscriptConsole(o.transcript, undefined, () => (ssh ? ssh.interactive() : Promise.reject(new Error('the board has no SSH connection'))));
   let con: BoardConsole | undefined;
   let ssh: SshShell | undefined;
   let powered = false;
@@ -109,6 +110,8 @@ export async function attachBoard(
     const bootMs = performance.now() - start;
     const uname = await shell.run('uname -r');
     const c = con ?? log;
+    // Commands go over SSH, so no agent runs on the serial console: a person gets it as it is.
+    if (con && report.shell !== 'console') con.handOver = () => con!.note('console handed over to a person');
     const dut: BoardDut = {
       shell, console: c, accel: 'board', accelReason: `board ${board.name}`, bootMs, board: report,
       banner: { kernel: uname.stdout.trim() },

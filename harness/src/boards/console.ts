@@ -23,6 +23,8 @@ export class BoardConsole {
   received = 0;
   /** Not a process of ours: faults aimed at QEMU do not apply. */
   readonly pid = 0;
+  /** Set when no agent runs on it (commands go over SSH): see DutConsole.handOver. */
+  handOver?: () => void;
 
   private constructor(private readonly link: Link, private readonly transcriptPath: string, readonly describe: string) {
     this.transcript = createWriteStream(transcriptPath, { flags: 'a' });

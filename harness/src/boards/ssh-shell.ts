@@ -7,6 +7,7 @@ import ssh2 from 'ssh2';
 import type { CommandResult } from '../util/exec.js';
 import type { Shell } from '../targets/types.js';
 import type { Board } from './schema.js';
+import type { InteractiveShell } from '../targets/transcript-console.js';
 
 export class SshAuthError extends Error {}
 
@@ -94,6 +95,11 @@ export class SshShell implements Shell {
       }
     }
     return { last };
+  }
+
+  /** A person's login shell on the board, on a pseudo-terminal of its own. */
+  interactive(): Promise<InteractiveShell> {
+    return new Promise((resolve, reject) => this.conn.shell({ term: 'xterm' }, (err, channel) => (err ? reject(new Error(`SSH: ${err.message}`)) : resolve(channel))));
   }
 
   run(command: string, opts: { timeoutMs?: number } = {}): Promise<CommandResult> {

@@ -40,7 +40,7 @@ const USAGE = `usage:
                         --keep-on-failure: leave failed labs up (see attach, exec, down)
                         --rootless: run inside a user+network+mount namespace of its own (the
                         default when not root; HIL_ROOTLESS=1 forces it)
-  hil shell [--image REF] [--cold] SCENARIO
+  hil shell [--image REF | --board FILE] [--cold] SCENARIO
                         build the scenario's lab, apply its configuration, and make this
                         terminal the DUT console (Ctrl-] detaches and tears the lab down)
   hil exec [--session ID] lan|wan -- CMD...   run CMD on a live lab's LAN or WAN host

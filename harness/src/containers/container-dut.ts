@@ -3,7 +3,7 @@ import type Docker from 'dockerode';
 import type { Lab } from '../lab/lab.js';
 import type { BootReport } from '../report/types.js';
 import type { ConsoleDut, Shell } from '../targets/types.js';
-import { TranscriptConsole } from '../targets/transcript-console.js';
+import { TranscriptConsole, type InteractiveShell } from '../targets/transcript-console.js';
 import type { CommandResult } from '../util/exec.js';
 import { execOk } from '../util/exec.js';
 import { LABEL_PID, LABEL_RUN } from './image.js';
@@ -42,6 +42,14 @@ class ExecShell implements Shell {
     const info = await exec.inspect();
     return { command, exitCode: info.ExitCode ?? 255, stdout, stderr, durationMs: performance.now() - start };
   }
+}
+
+/** A person's shell in the container: an exec with a TTY, as `docker exec -it sh` opens. */
+async function ttyShell(container: Docker.Container): Promise<InteractiveShell> {
+  const exec = await container.exec({
+    Cmd: ['/bin/sh', '-i'], Env: ['PS1=dut# ', 'TERM=xterm'], Tty: true, AttachStdin: true, AttachStdout: true, AttachStderr: true,
+  });
+  return (await exec.start({ hijack: true, stdin: true, Tty: true })) as unknown as InteractiveShell;
 }
 
 export interface ContainerInfo {
@@ -83,7 +91,7 @@ export async function startContainerDut(
   });
   // Waited for only once it runs: a created container already counts as "not running".
   let died!: () => void;
-  const con = new TranscriptConsole(o.transcript, new Promise<void>((r) => (died = r)));
+  const con = new TranscriptConsole(o.transcript, new Promise<void>((r) => (died = r)), () => ttyShell(container));
   const remove = async () => {
     const logs = await containerLogs(container);
     if (logs) con.raw(`${logs}\n`);

@@ -61,7 +61,8 @@ export class Session {
   console(): ConsoleIo {
     if (!this.handedOver) {
       this.handedOver = true;
-      handOverConsole(this.con);
+      if (this.con.handOver) this.con.handOver();
+      else handOverConsole(this.con);
     }
     return { write: (d) => this.con.write(d), onData: (l) => this.con.onData(l) };
   }

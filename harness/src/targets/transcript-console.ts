@@ -2,10 +2,19 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { redact } from '../util/redact.js';
 import type { DutConsole } from './types.js';
 
+/** An interactive shell on the DUT, opened apart from its command channel (an SSH shell, a TTY exec). */
+export interface InteractiveShell {
+  write(data: string): void;
+  on(event: 'data', l: (d: Buffer) => void): void;
+  on(event: 'close' | 'end', l: () => void): void;
+  end(): void;
+}
+
 /**
  * A DUT "console" that is only its transcript: a board reached by SSH alone, a container.
- * Nothing can be typed into it. It counts as closed once end() is called, or once `died`
- * settles (the container exited).
+ * Nothing the run does is typed into it. It counts as closed once end() is called, or once
+ * `died` settles (the container exited). handOver() opens an interactive shell (openShell)
+ * for a person; what they see is written to the transcript too.
  */
 export class TranscriptConsole implements DutConsole {
   private readonly out: WriteStream;
@@ -14,8 +23,12 @@ export class TranscriptConsole implements DutConsole {
   readonly exited: Promise<void>;
   readonly pid = 0;
   transcriptError: string | undefined;
+  private listeners: ((d: string) => void)[] = [];
+  private shell: InteractiveShell | undefined;
+  /** Keys typed before the shell is open. */
+  private pending = '';
 
-  constructor(path: string, died?: Promise<unknown>) {
+  constructor(path: string, died?: Promise<unknown>, private readonly openShell?: () => Promise<InteractiveShell>) {
     this.out = createWriteStream(path, { flags: 'a' });
     this.out.on('error', (e: NodeJS.ErrnoException) => (this.transcriptError ??= `${path}: ${e.code ?? e.message}`));
     this.exited = new Promise<void>((r) => (this.settle = r)).then(() => {
@@ -28,11 +41,42 @@ export class TranscriptConsole implements DutConsole {
     return this.done;
   }
 
-  onData(): () => void {
-    return () => {};
+  onData(l: (d: string) => void): () => void {
+    this.listeners.push(l);
+    return () => {
+      this.listeners = this.listeners.filter((x) => x !== l);
+    };
   }
 
-  write(): void {}
+  write(data: string): void {
+    if (this.shell) this.shell.write(data);
+    else this.pending += data;
+  }
+
+  handOver(): void {
+    if (!this.openShell) {
+      // After the caller has subscribed (it does so right after handing over).
+      void Promise.resolve().then(() => this.emit('[hil] this DUT has no interactive shell\r\n'));
+      return;
+    }
+    this.note('an interactive shell for a person');
+    this.openShell().then((sh) => {
+      this.shell = sh;
+      sh.on('data', (d: Buffer) => {
+        const text = d.toString('utf8');
+        this.raw(redact(text));
+        this.emit(text);
+      });
+      // The person's shell ended (exit): the session has nothing more to show.
+      sh.on('close', () => this.emit('\r\n[hil] the interactive shell ended\r\n'));
+      if (this.pending) sh.write(this.pending);
+      this.pending = '';
+    }, (e: Error) => this.emit(`[hil] no interactive shell: ${e.message}\r\n`));
+  }
+
+  private emit(text: string): void {
+    for (const l of this.listeners) l(text);
+  }
 
   note(text: string): void {
     this.raw(`[hil] ${redact(text)}\n`);
@@ -43,8 +87,9 @@ export class TranscriptConsole implements DutConsole {
     if (!this.transcriptError && !this.out.destroyed) this.out.write(text);
   }
 
-  /** Closes the transcript; the console counts as closed from here. */
+  /** Closes the transcript and any interactive shell; the console counts as closed from here. */
   async end(): Promise<void> {
+    this.shell?.end();
     this.settle();
     if (!this.transcriptError && !this.out.destroyed) await new Promise<void>((r) => this.out.end(r));
   }

@@ -18,6 +18,11 @@ export interface DutConsole {
   onData(l: (data: string) => void): () => void;
   write(data: string): void;
   note(text: string): void;
+  /**
+   * Makes it a person's console (`hil shell`, `hil attach`). Absent: the command agent on it
+   * is replaced by an interactive shell (handOverConsole).
+   */
+  handOver?(): void;
 }
 
 /** A booted DUT. Targets differ only in how they are powered and reached. */

@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { RunReport } from '../../src/report/types.js';
 import { createStandin, STANDIN_LAN, type Standin } from '../boards/standin.js';
 import { leftovers } from './leftovers.js';
+import { onTerminal } from './terminal.js';
 
 // The board target against a stand-in VM (harness/test/boards/standin.ts) through the real CLI.
 const root = new URL('../../../', import.meta.url).pathname;
@@ -91,6 +92,25 @@ describe('board target, on a stand-in board', () => {
     const transcript = readFileSync(s.transcript!, 'latin1');
     expect(transcript).toMatch(/writing the command agent/);
     expect(transcript).toMatch(/power off:/);
+    await sb.destroy();
+    expect(await leftovers()).toEqual([]);
+  }, 300_000);
+
+  it('hil shell --board on a board reached only by SSH: a login shell over SSH on this terminal; Ctrl-] powers it off and gives the cables back', async () => {
+    const sb = await createStandin({ id: 'j1', serial: 'pty', password: PASSWORD });
+    made.push(sb);
+    const dir = tmp();
+    const board = boardFile(dir, sb, 'standin-ssh-only', { ssh: { password: PASSWORD } });
+    const t = onTerminal(['shell', '--board', board, 'scenarios/sw-offload.yaml'], { CI: 'true', HIL_TEST_BOARD_PW: PASSWORD });
+    await t.waitFor(/this terminal is the DUT console/, 0, 120_000);
+    t.p.write('\r');
+    let at = await t.waitFor(/# $/m);
+    // The firewall the run configured is on the board this shell is in.
+    t.p.write('nft list flowtables | grep -c flowtable; echo typed-$((40+2))\r');
+    at = await t.waitFor(/\n1\r?\n[\s\S]*typed-42/, at);
+    t.p.write('\x1d');
+    expect(await t.exited).toBe(0);
+    expect(t.screen()).not.toContain(PASSWORD);
     await sb.destroy();
     expect(await leftovers()).toEqual([]);
   }, 300_000);

@@ -5,6 +5,7 @@ import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import type { RunReport } from '../../src/report/types.js';
 import { leftovers } from './leftovers.js';
+import { onTerminal } from './terminal.js';
 import { hostsRootfs } from '../../src/images/hosts-image.js';
 
 // The container target through the real CLI, on this machine's Docker engine (started by the
@@ -110,6 +111,20 @@ describe('container target', () => {
     expect(r2.exitCode).toBe(1);
     expect(await leftovers()).toEqual([]);
   }, 400_000);
+
+  it('hil shell on a container DUT: a shell inside the container on this terminal (a TTY exec), typed into and answered; Ctrl-] tears it all down', async () => {
+    const t = onTerminal(['shell', 'scenarios/container/container-module-missing.yaml'], { CI: 'true' });
+    await t.waitFor(/this terminal is the DUT console/);
+    t.p.write('\r');
+    let at = await t.waitFor(/dut# /);
+    // The container's PID 1 is the harness's idle loop, not this machine's init.
+    t.p.write("tr '\\0' ' ' </proc/1/cmdline; echo; echo typed-$((40+2))\r");
+    at = await t.waitFor(/while :; do sleep 3600[\s\S]*typed-42/, at);
+    t.p.write('\x1d');
+    expect(await t.exited).toBe(0);
+    expect(t.screen()).toMatch(/detached; tearing it down/);
+    expect(await leftovers()).toEqual([]);
+  }, 180_000);
 
   it('an engine that does not answer, no engine at all, a tarball that is not one, a container that exits at once: one line each, nothing left', async () => {
     const dir = tmp();

@@ -1,29 +1,12 @@
 import { join } from 'node:path';
-import pty from '@lydell/node-pty';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { leftovers } from './leftovers.js';
+import { onTerminal } from './terminal.js';
 
 const root = new URL('../../../', import.meta.url).pathname;
 const hilJs = join(root, 'harness/bin/hil.js');
 const hil = (args: string[]) => execa(process.execPath, [hilJs, ...args], { cwd: root, reject: false });
-
-/** A hil command on a real pseudo-terminal, read as a person would see it. */
-function onTerminal(args: string[]) {
-  const p = pty.spawn(process.execPath, [hilJs, ...args], { cols: 160, rows: 40, cwd: root, env: { ...process.env, TERM: 'xterm' } as Record<string, string> });
-  let screen = '';
-  p.onData((d) => (screen += d));
-  const exited = new Promise<number>((r) => p.onExit((e) => r(e.exitCode)));
-  const waitFor = async (re: RegExp, from = 0, ms = 60_000) => {
-    const end = Date.now() + ms;
-    while (!re.test(screen.slice(from))) {
-      if (Date.now() > end) throw new Error(`timed out waiting for ${re}; screen:\n${screen.slice(-2000)}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    return screen.length;
-  };
-  return { p, exited, waitFor, screen: () => screen };
-}
 
 describe('maintainer workflow', () => {
   it('hil shell: the configured DUT on this terminal, hil exec drives the LAN host, Ctrl-] tears it all down', async () => {
