@@ -156,8 +156,10 @@ async function runCmd(args: string[]): Promise<number> {
   };
   const held: HeldLab[] = [];
   const problems: string[] = [];
+  // SIGHUP: the terminal closed (an SSH session dropped); the labs go as with Ctrl-C.
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', onSignal);
   try {
     const report = await run({
       scenarios, outDir, runId: id, jobs, measureJobs, board, cold: values.cold, retries, shard: shard && { ...shard, of: all.length }, image: values.image === undefined ? undefined : parseImageRef(values.image, process.cwd()), signal: ac.signal,
@@ -172,7 +174,8 @@ async function runCmd(args: string[]): Promise<number> {
       onProblem: (text) => problems.push(text),
     });
     problems.push(...report.scenarios.flatMap((s) => (s.warnings ?? []).filter((w) => w.startsWith('console transcript incomplete')).map((w) => `${s.name}: ${w}`)));
-    if (signalled) return signalled === 'SIGINT' ? 130 : 143;
+    // As a shell reports a death by that signal: 128 + its number.
+    if (signalled) return ({ SIGHUP: 129, SIGINT: 130, SIGTERM: 143 } as Record<string, number>)[signalled] ?? 1;
     if (problems.length) {
       // Verdicts nobody can read are no verdicts: CI must not go green on them.
       process.stderr.write(`hil: the run's output is incomplete (exit 1):\n${problems.map((p) => `  ${p}`).join('\n')}\n`);
@@ -182,5 +185,6 @@ async function runCmd(args: string[]): Promise<number> {
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    process.off('SIGHUP', onSignal);
   }
 }

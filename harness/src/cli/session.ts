@@ -64,9 +64,21 @@ export async function shellCmd(argv: string[], outDir: string, runId: string): P
   const scenarios = await loadScenarios(positionals);
   if (scenarios.length !== 1) throw new UserError(`shell needs one scenario; ${positionals[0]} holds ${scenarios.length}`);
   const ac = new AbortController();
+  let live: Session | undefined;
+  // Ctrl-C while the lab comes up, a kill, or the terminal closing (SIGHUP): torn down, not left.
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (live) void live.end();
+    else if (!ac.signal.aborted) {
+      process.stderr.write(`\nhil: ${sig}: stopping, tearing the lab down\n`);
+      ac.abort(sig);
+    }
+  };
+  const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  for (const sig of SIGNALS) process.on(sig, onSignal);
   const interactive = async (lab: LiveLab) => {
     const session = new Session(runId, lab.scenario, lab.names.ns, lab.dut.console, lab.hostPids);
     await session.start();
+    live = session;
     try {
       process.stderr.write(`hil: ${lab.scenario} is up and configured (lab ${runId}); this terminal is the DUT console.\n` +
         `hil: Ctrl-] detaches and tears the lab down. From another terminal:\n${howToReach(runId).split('\n').slice(1).join('\n')}\n`);
@@ -74,16 +86,21 @@ export async function shellCmd(argv: string[], outDir: string, runId: string): P
       const how = await joinTerminal(io, Promise.race([session.down, session.dutGone]));
       process.stderr.write(`\nhil: ${how === 'detached' ? 'detached' : 'the lab was stopped'}; tearing it down\n`);
     } finally {
+      live = undefined;
       await session.end();
     }
   };
-  const report = await run({
-    scenarios, outDir, runId, jobs: 1, cold: values.cold, image: values.image === undefined ? undefined : parseImageRef(values.image, process.cwd()),
-    board: values.board === undefined ? undefined : await loadBoard(values.board),
-    signal: ac.signal, interactive, reporters: [consoleReporter(process.stdout, process.stderr, false), jsonReporter(outDir)],
-  });
-  const s = report.scenarios[0]!;
-  return s.status === 'skipped' ? 0 : 1;
+  try {
+    const report = await run({
+      scenarios, outDir, runId, jobs: 1, cold: values.cold, image: values.image === undefined ? undefined : parseImageRef(values.image, process.cwd()),
+      board: values.board === undefined ? undefined : await loadBoard(values.board),
+      signal: ac.signal, interactive, reporters: [consoleReporter(process.stdout, process.stderr, false), jsonReporter(outDir)],
+    });
+    const s = report.scenarios[0]!;
+    return s.status === 'skipped' ? 0 : 1;
+  } finally {
+    for (const sig of SIGNALS) process.off(sig, onSignal);
+  }
 }
 
 /** `hil exec [--session ID] lan|wan -- CMD...`: runs on the lab host (its namespace, or its container), stdio joined. */

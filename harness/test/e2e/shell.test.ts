@@ -34,6 +34,22 @@ describe('maintainer workflow', () => {
     expect(await leftovers()).toEqual([]);
   }, 180_000);
 
+  it('hil shell: Ctrl-C while the lab comes up, or the terminal going away (SIGHUP) once it is up, tears the lab down', async () => {
+    const a = onTerminal(['shell', 'scenarios/sw-offload.yaml']);
+    await a.waitFor(/sw-offload \[[\d.]+s\] (lab|boot)/);
+    a.p.write('\x03');
+    await a.waitFor(/SIGINT: stopping, tearing the lab down/);
+    expect(await a.exited).toBe(1);
+    expect(await leftovers()).toEqual([]);
+
+    const b = onTerminal(['shell', 'scenarios/sw-offload.yaml']);
+    await b.waitFor(/this terminal is the DUT console/);
+    b.p.kill('SIGHUP');
+    await b.exited;
+    expect(b.screen()).toMatch(/tearing it down/);
+    expect(await leftovers()).toEqual([]);
+  }, 180_000);
+
   it('hil run --keep-on-failure: the failed lab stays up to attach to and exec in, until hil down', async () => {
     const run = execa(process.execPath, [hilJs, 'run', 'harness/test/fixtures/failing-scenario.yaml', '--keep-on-failure'], { cwd: root, reject: false });
     let err = '';
