@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { cacheCmd } from './cache.js';
 import { doctorCmd } from './doctor.js';
 import { attachCmd, downCmd, execCmd, holdLabs, sessionsCmd, shellCmd, type HeldLab } from './session.js';
+import { survivesHangup } from '../session/terminal.js';
 import { reexecRootless, wantsRootless } from '../util/rootless.js';
 import { reportCmd } from './report.js';
 import { parseImageRef } from '../images/image-ref.js';
@@ -145,6 +146,7 @@ async function runCmd(args: string[]): Promise<number> {
   let signalled: NodeJS.Signals | undefined;
   let keeping = false;
   const onSignal = (sig: NodeJS.Signals) => {
+    survivesHangup(sig);
     if (keeping) {
       process.stderr.write(`\nhil: ${sig}: tearing the kept labs down\n`);
       return keptDown.abort(sig);

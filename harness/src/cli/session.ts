@@ -7,7 +7,7 @@ import { run } from '../run/run.js';
 import type { LiveLab } from '../run/scenario-run.js';
 import { loadScenarios } from '../scenario/load.js';
 import { listSessions, Session, type SessionInfo } from '../session/session.js';
-import { joinTerminal, type ConsoleIo } from '../session/terminal.js';
+import { joinTerminal, survivesHangup, type ConsoleIo } from '../session/terminal.js';
 import { UserError } from '../util/errors.js';
 import { parseArgsOr } from './args.js';
 import { loadBoard } from '../boards/load.js';
@@ -67,6 +67,7 @@ export async function shellCmd(argv: string[], outDir: string, runId: string): P
   let live: Session | undefined;
   // Ctrl-C while the lab comes up, a kill, or the terminal closing (SIGHUP): torn down, not left.
   const onSignal = (sig: NodeJS.Signals) => {
+    survivesHangup(sig);
     if (live) void live.end();
     else if (!ac.signal.aborted) {
       process.stderr.write(`\nhil: ${sig}: stopping, tearing the lab down\n`);

@@ -2,6 +2,12 @@ import { dirname, resolve } from 'node:path';
 import { defaultRootfs, loadDefaultImage, type BootImage } from '../images/default-image.js';
 import { hostsRootfs } from '../images/hosts-image.js';
 import type Docker from 'dockerode';
+import { describeRef, parseImageRef, type ImageRef } from '../images/image-ref.js';
+import { resolveImage, type ResolvedImage } from '../images/resolve.js';
+import type { Scenario } from '../scenario/schema.js';
+import { loadBoard } from '../boards/load.js';
+import type { Board } from '../boards/schema.js';
+import { loadProfile, type QemuProfile } from '../targets/qemu-profile.js';
 
 /** The engine a container scenario runs on. */
 export interface ContainerEngineRef {
@@ -15,12 +21,6 @@ export interface ContainerImage {
   image?: string;
   engine?: ContainerEngineRef;
 }
-import { describeRef, parseImageRef, type ImageRef } from '../images/image-ref.js';
-import { resolveImage, type ResolvedImage } from '../images/resolve.js';
-import type { Scenario } from '../scenario/schema.js';
-import { loadBoard } from '../boards/load.js';
-import type { Board } from '../boards/schema.js';
-import { loadProfile, type QemuProfile } from '../targets/qemu-profile.js';
 
 /** What a scenario's DUT boots: the built-in image, or an OpenWrt image. */
 export type DutImage =

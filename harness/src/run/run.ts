@@ -119,7 +119,9 @@ export async function run(o: RunOptions): Promise<RunReport> {
           : di.kind === 'error'
             ? { ...emptyReport(s), reason: di.reason }
             : await (di.kind === 'board' ? boardGates.get(di.board.file)! : (f: () => Promise<ScenarioReport>) => f())(() => withRetries(() => runScenario({
-              scenario: s, index: i, runToken: token, outDir: o.outDir, dutImage: di, hostsImage: hostImages[i] as ContainerImage | undefined, accel, booter,
+              scenario: s, index: i, runToken: token, outDir: o.outDir, dutImage: di,
+              // A hosts image that could not be had has made the scenario an error above; what is left is imported or absent.
+              hostsImage: hostImages[i] as ContainerImage | undefined, accel, booter,
               signal: o.signal, onStep: (step, detail) => reporters.emit('onStep', s, step, detail),
               onWarning: (text) => reporters.emit('onWarning', s, text), interactive: o.interactive, keep: o.keep, measureGate,
             }), o.retries ?? 0, o.signal, (text) => reporters.emit('onWarning', s, text)));
