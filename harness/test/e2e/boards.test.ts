@@ -102,14 +102,20 @@ describe('board target, on a stand-in board', () => {
     const dir = tmp();
     const board = boardFile(dir, sb, 'standin-ssh-only', { ssh: { password: PASSWORD } });
     const t = onTerminal(['shell', '--board', board, 'scenarios/sw-offload.yaml'], { CI: 'true', HIL_TEST_BOARD_PW: PASSWORD });
-    await t.waitFor(/this terminal is the DUT console/, 0, 120_000);
-    t.p.write('\r');
-    let at = await t.waitFor(/# $/m);
-    // The firewall the run configured is on the board this shell is in.
-    t.p.write('nft list flowtables | grep -c flowtable; echo typed-$((40+2))\r');
-    at = await t.waitFor(/\n1\r*\n[\s\S]*typed-42/, at);
-    t.p.write('\x1d');
-    expect(await t.exited).toBe(0);
+    try {
+      await t.waitFor(/this terminal is the DUT console/, 0, 120_000);
+      // Busybox's login shell: its banner, then a prompt (followed by a cursor-position query).
+      const at = await t.waitFor(/built-in shell[\s\S]*# /);
+      // The firewall the run configured is on the board this shell is in.
+      t.p.write('nft list flowtables | grep -c flowtable; echo typed-$((40+2))\r');
+      await t.waitFor(/\n1\r*\n[\s\S]*typed-42/, at);
+      t.p.write('\x1d');
+      expect(await t.exited).toBe(0);
+    } finally {
+      // A failed wait must not leave the lab (and the board's lock) to the next tests: the hangup tears it down.
+      t.p.kill('SIGHUP');
+      await t.exited;
+    }
     expect(t.screen()).not.toContain(PASSWORD);
     await sb.destroy();
     expect(await leftovers()).toEqual([]);

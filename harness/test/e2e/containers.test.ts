@@ -114,14 +114,19 @@ describe('container target', () => {
 
   it('hil shell on a container DUT: a shell inside the container on this terminal (a TTY exec), typed into and answered; Ctrl-] tears it all down', async () => {
     const t = onTerminal(['shell', 'scenarios/container/container-module-missing.yaml'], { CI: 'true' });
-    await t.waitFor(/this terminal is the DUT console/);
-    t.p.write('\r');
-    let at = await t.waitFor(/dut# /);
-    // The container's PID 1 is the harness's idle loop, not this machine's init.
-    t.p.write("tr '\\0' ' ' </proc/1/cmdline; echo; echo typed-$((40+2))\r");
-    at = await t.waitFor(/while :; do sleep 3600[\s\S]*typed-42/, at);
-    t.p.write('\x1d');
-    expect(await t.exited).toBe(0);
+    try {
+      await t.waitFor(/this terminal is the DUT console/);
+      const at = await t.waitFor(/dut# /);
+      // The container's PID 1 is the harness's idle loop, not this machine's init.
+      t.p.write("tr '\\0' ' ' </proc/1/cmdline; echo; echo typed-$((40+2))\r");
+      await t.waitFor(/while :; do sleep 3600[\s\S]*typed-42/, at);
+      t.p.write('\x1d');
+      expect(await t.exited).toBe(0);
+    } finally {
+      // A failed wait must not leave the lab to the next tests: the hangup tears it down.
+      t.p.kill('SIGHUP');
+      await t.exited;
+    }
     expect(t.screen()).toMatch(/detached; tearing it down/);
     expect(await leftovers()).toEqual([]);
   }, 180_000);
