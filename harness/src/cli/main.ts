@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { cacheCmd } from './cache.js';
 import { doctorCmd } from './doctor.js';
 import { attachCmd, downCmd, execCmd, holdLabs, sessionsCmd, shellCmd, type HeldLab } from './session.js';
-import { survivesHangup } from '../session/terminal.js';
+import { onStopSignals } from '../util/stop-signals.js';
 import { reexecRootless, wantsRootless } from '../util/rootless.js';
 import { reportCmd } from './report.js';
 import { parseImageRef } from '../images/image-ref.js';
@@ -146,7 +146,6 @@ async function runCmd(args: string[]): Promise<number> {
   let signalled: NodeJS.Signals | undefined;
   let keeping = false;
   const onSignal = (sig: NodeJS.Signals) => {
-    survivesHangup(sig);
     if (keeping) {
       process.stderr.write(`\nhil: ${sig}: tearing the kept labs down\n`);
       return keptDown.abort(sig);
@@ -158,10 +157,7 @@ async function runCmd(args: string[]): Promise<number> {
   };
   const held: HeldLab[] = [];
   const problems: string[] = [];
-  // SIGHUP: the terminal closed (an SSH session dropped); the labs go as with Ctrl-C.
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  process.on('SIGHUP', onSignal);
+  const stopListening = onStopSignals(onSignal);
   try {
     const report = await run({
       scenarios, outDir, runId: id, jobs, measureJobs, board, cold: values.cold, retries, shard: shard && { ...shard, of: all.length }, image: values.image === undefined ? undefined : parseImageRef(values.image, process.cwd()), signal: ac.signal,
@@ -185,8 +181,6 @@ async function runCmd(args: string[]): Promise<number> {
     }
     return report.scenarios.every((s) => s.status === 'passed' || s.status === 'skipped') ? 0 : 1;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    process.off('SIGHUP', onSignal);
+    stopListening();
   }
 }

@@ -7,7 +7,8 @@ import { run } from '../run/run.js';
 import type { LiveLab } from '../run/scenario-run.js';
 import { loadScenarios } from '../scenario/load.js';
 import { listSessions, Session, type SessionInfo } from '../session/session.js';
-import { joinTerminal, survivesHangup, type ConsoleIo } from '../session/terminal.js';
+import { joinTerminal, type ConsoleIo } from '../session/terminal.js';
+import { onStopSignals } from '../util/stop-signals.js';
 import { UserError } from '../util/errors.js';
 import { parseArgsOr } from './args.js';
 import { loadBoard } from '../boards/load.js';
@@ -66,16 +67,13 @@ export async function shellCmd(argv: string[], outDir: string, runId: string): P
   const ac = new AbortController();
   let live: Session | undefined;
   // Ctrl-C while the lab comes up, a kill, or the terminal closing (SIGHUP): torn down, not left.
-  const onSignal = (sig: NodeJS.Signals) => {
-    survivesHangup(sig);
+  const stopListening = onStopSignals((sig) => {
     if (live) void live.end();
     else if (!ac.signal.aborted) {
       process.stderr.write(`\nhil: ${sig}: stopping, tearing the lab down\n`);
       ac.abort(sig);
     }
-  };
-  const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-  for (const sig of SIGNALS) process.on(sig, onSignal);
+  });
   const interactive = async (lab: LiveLab) => {
     const session = new Session(runId, lab.scenario, lab.names.ns, lab.dut.console, lab.hostPids);
     await session.start();
@@ -100,7 +98,7 @@ export async function shellCmd(argv: string[], outDir: string, runId: string): P
     const s = report.scenarios[0]!;
     return s.status === 'skipped' ? 0 : 1;
   } finally {
-    for (const sig of SIGNALS) process.off(sig, onSignal);
+    stopListening();
   }
 }
 

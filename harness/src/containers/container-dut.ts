@@ -1,4 +1,3 @@
-import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
 import type { Lab } from '../lab/lab.js';
 import type { BootReport } from '../report/types.js';
@@ -6,8 +5,10 @@ import type { ConsoleDut, Shell } from '../targets/types.js';
 import { TranscriptConsole, type InteractiveShell } from '../targets/transcript-console.js';
 import type { CommandResult } from '../util/exec.js';
 import { execOk } from '../util/exec.js';
-import { LABEL_PID, LABEL_RUN } from './image.js';
+import { LABEL_PID } from './image.js';
+import { exitedAtOnce, IDLE_CMD, IPV6_ON, ownerLabels } from './idle-container.js';
 import { containerLogs } from './logs.js';
+import { attachExec } from './exec-stream.js';
 
 /** Commands through the Engine API's exec: stdout and stderr demultiplexed, the exit code from inspect. */
 class ExecShell implements Shell {
@@ -16,31 +17,22 @@ class ExecShell implements Shell {
   async run(command: string, opts: { timeoutMs?: number } = {}): Promise<CommandResult> {
     const timeoutMs = opts.timeoutMs ?? this.defaultTimeoutMs;
     const start = performance.now();
-    const exec = await this.container.exec({ Cmd: ['/bin/sh', '-c', command], AttachStdout: true, AttachStderr: true });
-    const stream = await exec.start({ hijack: true, stdin: false });
-    const out = new PassThrough();
-    const err = new PassThrough();
     let stdout = '';
     let stderr = '';
-    out.on('data', (d: Buffer) => (stdout += d.toString()));
-    err.on('data', (d: Buffer) => (stderr += d.toString()));
-    this.docker.modem.demuxStream(stream, out, err);
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        stream.destroy();
+    const x = await attachExec(this.docker, this.container, ['/bin/sh', '-c', command], (t) => (stdout += t), (t) => (stderr += t));
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        x.stream.destroy();
         reject(new Error(`command "${command.slice(0, 80)}" timed out after ${timeoutMs} ms (container exec)`));
       }, timeoutMs);
-      stream.on('end', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      stream.on('error', (e: Error) => {
-        clearTimeout(timer);
-        reject(e);
-      });
     });
-    const info = await exec.inspect();
-    return { command, exitCode: info.ExitCode ?? 255, stdout, stderr, durationMs: performance.now() - start };
+    try {
+      await Promise.race([x.ended, timedOut]);
+    } finally {
+      clearTimeout(timer);
+    }
+    return { command, exitCode: (await x.exitCode()) ?? 255, stdout, stderr, durationMs: performance.now() - start };
   }
 }
 
@@ -77,16 +69,14 @@ export async function startContainerDut(
   const container = await docker.createContainer({
     name: `hil-${o.lab.names.id}-dut`,
     Image: o.image,
-    // PID 1 that only waits: the harness drives the router by exec, as over a console.
-    Cmd: ['/bin/sh', '-c', 'trap "exit 0" TERM; while :; do sleep 3600 & wait $!; done'],
-    Labels: { [LABEL_RUN]: o.runId, [LABEL_PID]: String(process.pid) },
+    Cmd: IDLE_CMD,
+    Labels: ownerLabels(o.runId),
     // /proc/sys writable: the router sets its own network namespace's sysctls (forwarding,
     // DAD, conntrack accounting); without CAP_SYS_ADMIN it cannot touch the host's global ones.
     // (The engine's default read-only paths, less /proc/sys.)
-    // The engine turns IPv6 off in a container's namespace by default; the router routes it.
     HostConfig: {
       NetworkMode: 'none', CapAdd: ['NET_ADMIN', 'NET_RAW'], ReadonlyPaths: ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sysrq-trigger'], AutoRemove: false,
-      Sysctls: { 'net.ipv6.conf.all.disable_ipv6': '0', 'net.ipv6.conf.default.disable_ipv6': '0' },
+      Sysctls: IPV6_ON,
     },
   });
   // Waited for only once it runs: a created container already counts as "not running".
@@ -118,12 +108,7 @@ export async function startContainerDut(
       if (uname.exitCode !== 0) throw new Error(`the DUT container cannot run commands: \`uname -r\` exited ${uname.exitCode}: ${uname.stderr.trim()}`);
     } catch (e) {
       // Whatever failed, a container that is gone is the reason.
-      const info = await container.inspect().catch(() => undefined);
-      if (info && !info.State.Running) {
-        const logs = (await containerLogs(container)).trim();
-        throw new Error(`the DUT container exited at once (exit ${info.State.ExitCode})${logs ? `: ${logs.split('\n').pop()}` : ''}`);
-      }
-      throw e;
+      throw (await exitedAtOnce(container, 'the DUT container')) ?? e;
     }
     const bootMs = performance.now() - start;
     const dut: ContainerDut = {

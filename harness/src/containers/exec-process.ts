@@ -1,5 +1,6 @@
 import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
+import { attachExec } from './exec-stream.js';
 import type { HostProcess, SpawnOptions } from '../lab/hosts.js';
 
 /**
@@ -30,14 +31,10 @@ export function spawnInContainer(docker: Docker, container: Docker.Container, ar
   };
 
   const done = (async () => {
-    const exec = await container.exec({ Cmd: ['/bin/sh', '-c', RUN, 'sh', ...argv], AttachStdout: true, AttachStderr: true });
-    const stream = await exec.start({ hijack: true, stdin: false });
-    const o = new PassThrough();
-    const e = new PassThrough();
     // The first line is the shell's pid; everything after it is the command's own output.
     let head: string | null = '';
-    o.on('data', (d: Buffer) => {
-      let text = d.toString();
+    const onOut = (chunk: string) => {
+      let text = chunk;
       if (head !== null) {
         head += text;
         const nl = head.indexOf('\n');
@@ -49,19 +46,14 @@ export function spawnInContainer(docker: Docker, container: Docker.Container, ar
       }
       out += text;
       stdout.write(text);
-    });
-    e.on('data', (d: Buffer) => (err += d.toString()));
-    docker.modem.demuxStream(stream, o, e);
+    };
+    const x = await attachExec(docker, container, ['/bin/sh', '-c', RUN, 'sh', ...argv], onOut, (t) => (err += t));
     const timer = opts.timeoutMs ? setTimeout(() => kill('SIGKILL'), opts.timeoutMs) : undefined;
     const onAbort = () => kill('SIGKILL');
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     if (opts.signal?.aborted) onAbort();
     try {
-      await new Promise<void>((resolve) => {
-        stream.on('end', resolve);
-        stream.on('close', resolve);
-        stream.on('error', () => resolve());
-      });
+      await x.ended.catch(() => undefined);
     } finally {
       ended = true;
       gotPid(undefined);
@@ -69,8 +61,7 @@ export function spawnInContainer(docker: Docker, container: Docker.Container, ar
       opts.signal?.removeEventListener('abort', onAbort);
       stdout.end();
     }
-    const info = await exec.inspect().catch(() => undefined);
-    return { stdout: out, stderr: err, exitCode: info?.ExitCode ?? 128 };
+    return { stdout: out, stderr: err, exitCode: (await x.exitCode()) ?? 128 };
   })().catch((e: Error) => {
     ended = true;
     gotPid(undefined);

@@ -3,7 +3,7 @@ import type Docker from 'dockerode';
 import type { HostSide, LabHosts } from '../lab/hosts.js';
 import type { LabNames } from '../lab/names.js';
 import { spawnInContainer } from './exec-process.js';
-import { LABEL_PID, LABEL_RUN } from './image.js';
+import { exitedAtOnce, IDLE_CMD, IPV6_ON, ownerLabels } from './idle-container.js';
 import { containerLogs } from './logs.js';
 
 /** What the report says about container hosts. */
@@ -28,9 +28,19 @@ export interface HostContainers extends LabHosts {
 
 const SIDES: HostSide[] = ['lan', 'wan'];
 
-/** One exec to completion, for the start-up checks. */
-async function run(docker: Docker, c: Docker.Container, argv: string[]) {
-  return spawnInContainer(docker, c, argv, { timeoutMs: 10_000 }).done;
+/** The traffic tools' version lines, asked once per image (the tag is the tarball's sha256): the same for every lab. */
+const toolsOf = new Map<string, Promise<HostsInfo['tools']>>();
+
+async function readTools(docker: Docker, c: Docker.Container, rootfs: string): Promise<HostsInfo['tools']> {
+  const run = (argv: string[]) => spawnInContainer(docker, c, argv, { timeoutMs: 10_000 }).done;
+  const iperf3 = await run(['iperf3', '--version']);
+  const ping = await run(['ping', '-V']);
+  const lacks = [
+    ...(iperf3.exitCode !== 0 ? [`iperf3 (${(iperf3.stderr || iperf3.stdout).trim().split('\n').pop() || `exit ${iperf3.exitCode}`})`] : []),
+    ...(!/iputils/.test(ping.stdout + ping.stderr) ? [`iputils ping (${(ping.stderr || ping.stdout).trim().split('\n').pop() || `exit ${ping.exitCode}`})`] : []),
+  ];
+  if (lacks.length) throw new Error(`the lab hosts' image ${rootfs} lacks ${lacks.join(' and ')}: it needs /bin/sh, iperf3 and iputils ping`);
+  return { iperf3: iperf3.stdout.trim().split('\n')[0]!, ping: (ping.stdout || ping.stderr).trim().split('\n')[0]! };
 }
 
 /**
@@ -61,13 +71,13 @@ export async function startHostContainers(
       const c = await docker.createContainer({
         name: `hil-${o.names.id}-${side}`,
         Image: o.image,
-        Cmd: ['/bin/sh', '-c', 'trap "exit 0" TERM; while :; do sleep 3600 & wait $!; done'],
-        Labels: { [LABEL_RUN]: o.runId, [LABEL_PID]: String(process.pid) },
+        Cmd: IDLE_CMD,
+        Labels: ownerLabels(o.runId),
         // NET_ADMIN: iperf3 -C picks a congestion control the kernel may not list as allowed
         // (here: cubic, with only "reno bbr" allowed), which an unprivileged socket cannot.
         HostConfig: {
           NetworkMode: 'none', AutoRemove: false, CapAdd: ['NET_ADMIN'],
-          Sysctls: { 'net.ipv6.conf.all.disable_ipv6': '0', 'net.ipv6.conf.default.disable_ipv6': '0' },
+          Sysctls: IPV6_ON,
         },
       });
       made[side] = c;
@@ -76,28 +86,18 @@ export async function startHostContainers(
         throw new Error(`the ${side.toUpperCase()} host container did not start: ${e.message.replace(/^[\s\S]*unable to start container process: /, '').replace(/: unknown$/, '')}`);
       });
       const info = await c.inspect();
-      if (!info.State.Running) {
-        const logs = (await containerLogs(c)).trim();
-        throw new Error(`the ${side.toUpperCase()} host container exited at once (exit ${info.State.ExitCode})${logs ? `: ${logs.split('\n').pop()}` : ''}`);
-      }
+      if (!info.State.Running) throw (await exitedAtOnce(c, `the ${side.toUpperCase()} host container`)) ?? new Error(`the ${side.toUpperCase()} host container is not running`);
       pids[side] = info.State.Pid;
     }
     const lan = made.lan!;
-    const iperf3 = await run(docker, lan, ['iperf3', '--version']);
-    const ping = await run(docker, lan, ['ping', '-V']);
-    const lacks = [
-      ...(iperf3.exitCode !== 0 ? [`iperf3 (${(iperf3.stderr || iperf3.stdout).trim().split('\n').pop() || `exit ${iperf3.exitCode}`})`] : []),
-      ...(!/iputils/.test(ping.stdout + ping.stderr) ? [`iputils ping (${(ping.stderr || ping.stdout).trim().split('\n').pop() || `exit ${ping.exitCode}`})`] : []),
-    ];
-    if (lacks.length) throw new Error(`the lab hosts' image ${o.rootfs} lacks ${lacks.join(' and ')}: it needs /bin/sh, iperf3 and iputils ping`);
+    // A failed check is not kept: the next lab asks again.
+    if (!toolsOf.has(o.image)) toolsOf.set(o.image, readTools(docker, lan, o.rootfs).catch((e: Error) => (toolsOf.delete(o.image), Promise.reject(e))));
+    const tools = await toolsOf.get(o.image)!;
     const containers = made as Record<HostSide, Docker.Container>;
     return {
       kind: 'containers',
       pids,
-      info: {
-        engine: o.engine, image: o.image, rootfs: o.rootfs, lan: lan.id, wan: made.wan!.id,
-        tools: { iperf3: iperf3.stdout.trim().split('\n')[0]!, ping: (ping.stdout || ping.stderr).trim().split('\n')[0]! },
-      },
+      info: { engine: o.engine, image: o.image, rootfs: o.rootfs, lan: lan.id, wan: made.wan!.id, tools },
       spawn: (side, argv, opts) => spawnInContainer(docker, containers[side], argv, opts),
       remove,
     };

@@ -38,6 +38,15 @@ export function imageRefOf(s: Scenario, override?: ImageRef): ImageRef {
   return override ?? parseImageRef(s.target.image, dirname(s.file));
 }
 
+/**
+ * A container field's tarball: "default" is the given built image's (its manifest read once
+ * per run, not once per scenario), anything else a path relative to the scenario's file.
+ */
+function tarballs(loadDefault: () => Promise<string>): (s: Scenario, value: string) => Promise<string> {
+  let builtIn: Promise<string> | undefined;
+  return (s, value) => (value === 'default' ? (builtIn ??= loadDefault()) : Promise.resolve(resolve(dirname(s.file), value)));
+}
+
 /** Each distinct image is fetched, verified and unpacked once per run, before any lab exists. */
 export async function prepareImages(scenarios: Scenario[], override: ImageRef | undefined, progress: (t: string) => void, board?: Board): Promise<DutImage[]> {
   const cache = new Map<string, Promise<DutImage>>();
@@ -48,11 +57,10 @@ export async function prepareImages(scenarios: Scenario[], override: ImageRef | 
   };
   const out: DutImage[] = [];
   const boards = new Map<string, Promise<DutImage>>();
-  let defaultTar: Promise<string> | undefined;
+  const dutTarball = tarballs(defaultRootfs);
   for (const s of scenarios) {
     if (s.target.container && !board) {
-      // The default rootfs's manifest is read once per run, not once per scenario.
-      const rootfs = s.target.container === 'default' ? (defaultTar ??= defaultRootfs()) : Promise.resolve(resolve(dirname(s.file), s.target.container));
+      const rootfs = dutTarball(s, s.target.container);
       // Each scenario gets its own object: the run fills in the imported image per scenario.
       out.push(await rootfs.then((r): DutImage => ({ kind: 'container', rootfs: r }), (e: Error): DutImage => ({ kind: 'error', reason: e.message })));
       continue;
@@ -82,7 +90,7 @@ export async function prepareImages(scenarios: Scenario[], override: ImageRef | 
  * the tarball's path, or why it cannot be had.
  */
 export async function prepareHostImages(scenarios: Scenario[]): Promise<(ContainerImage | { error: string } | undefined)[]> {
-  let defaultTar: Promise<string> | undefined;
+  const tarball = tarballs(hostsRootfs);
   const out: (ContainerImage | { error: string } | undefined)[] = [];
   for (const s of scenarios) {
     const c = s.lab.hosts?.container;
@@ -90,8 +98,7 @@ export async function prepareHostImages(scenarios: Scenario[]): Promise<(Contain
       out.push(undefined);
       continue;
     }
-    const rootfs = c === 'default' ? (defaultTar ??= hostsRootfs()) : Promise.resolve(resolve(dirname(s.file), c));
-    out.push(await rootfs.then((r) => ({ rootfs: r }), (e: Error) => ({ error: `lab hosts: ${e.message}` })));
+    out.push(await tarball(s, c).then((r) => ({ rootfs: r }), (e: Error) => ({ error: `lab hosts: ${e.message}` })));
   }
   return out;
 }

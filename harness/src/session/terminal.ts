@@ -38,12 +38,3 @@ export async function joinTerminal(
     stdin.pause();
   }
 }
-
-/**
- * After SIGHUP the terminal may be gone: reading or writing it fails (EIO), and an unhandled
- * stream error would kill the process half-way through tearing the lab down.
- */
-export function survivesHangup(sig: NodeJS.Signals): void {
-  if (sig !== 'SIGHUP') return;
-  for (const s of [process.stdin, process.stdout, process.stderr]) s.on('error', () => {});
-}
