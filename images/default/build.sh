@@ -98,7 +98,10 @@ cp "$kroot/lib/modules/$kver"/modules.{order,builtin,builtin.modinfo} "$root/lib
 depmod -b "$root" "$kver"
 echo "$mods" > "$root/etc/hil/modules"
 
-mkdir -p "$work/out"
+mkdir -p "$work/out/kmod-index"
+# The whole kernel's module index: a root filesystem tarball booted on this kernel gets the
+# modules its own packages name (harness/src/images/rootfs-image.ts), taken from the .deb.
+cp "$kroot/lib/modules/$kver"/modules.{dep,builtin,builtin.modinfo} "$work/out/kmod-index/"
 # Uncompressed on purpose: under TCG the guest's gunzip costs more than QEMU's
 # fw_cfg copy of the larger file.
 (cd "$root" && find . | /bin/busybox cpio -o -H newc 2>/dev/null) > "$work/out/initramfs.cpio"
@@ -118,10 +121,10 @@ cat > "$work/out/manifest.json" <<JSON
 {
   "name": "default",
   "key": "$key",
-  "kernel": { "package": "$kpkg", "version": "$kdebver", "release": "$kver" },
+  "kernel": { "package": "$kpkg", "version": "$kdebver", "release": "$kver", "deb": "$(basename "$deb")" },
   "userland": { $(for p in "${userland_pkgs[@]}"; do dpkg-query -W -f '"${Package}": "${Version}", ' "$p"; done | sed 's/, $//') },
   "modules": "$(echo "$modlist")",
-  "files": { "kernel": "vmlinux", "initrd": "initramfs.cpio", "rootfs": "rootfs.tar" },
+  "files": { "kernel": "vmlinux", "initrd": "initramfs.cpio", "rootfs": "rootfs.tar", "kmodIndex": "kmod-index" },
   "builtAt": "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 }
 JSON

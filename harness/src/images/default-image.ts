@@ -7,11 +7,12 @@ import { UserError } from '../util/errors.js';
 const manifestSchema = z.object({
   name: z.string(),
   key: z.string(),
-  kernel: z.object({ package: z.string(), version: z.string(), release: z.string() }),
+  kernel: z.object({ package: z.string(), version: z.string(), release: z.string(), deb: z.string().optional() }),
   userland: z.record(z.string(), z.string()),
   modules: z.string(),
-  files: z.object({ kernel: z.string(), initrd: z.string(), rootfs: z.string().optional() }),
+  files: z.object({ kernel: z.string(), initrd: z.string(), rootfs: z.string().optional(), kmodIndex: z.string().optional() }),
 });
+type Manifest = z.infer<typeof manifestSchema>;
 
 /** What QEMU boots: a kernel (with initramfs or a root disk) and/or a disk behind firmware. */
 export interface BootImage {
@@ -27,23 +28,52 @@ export interface BootImage {
   modules?: string[];
 }
 
+const defaultDir = () => join(cacheDir(), 'images', 'default');
+
+async function readManifest(): Promise<Manifest> {
+  const dir = defaultDir();
+  const text = await readFile(join(dir, 'manifest.json'), 'utf8').catch(() => {
+    throw new UserError(`the default image is not built (no ${dir}/manifest.json): run \`npm run setup\``);
+  });
+  return manifestSchema.parse(JSON.parse(text));
+}
+
+/** The harness's own kernel (the default image's), with what a root filesystem booted on it needs. */
+export interface HarnessKernel {
+  /** The default image's key: a rebuilt image is a new kernel build. */
+  imageKey: string;
+  package: string;
+  version: string;
+  release: string;
+  vmlinux: string;
+  /** The kernel's .deb in the download cache: every module it has. */
+  deb: string;
+  /** depmod's index of all those modules (modules.dep, modules.builtin, modules.builtin.modinfo). */
+  index: string;
+}
+
+export async function harnessKernel(): Promise<HarnessKernel> {
+  const dir = defaultDir();
+  const m = await readManifest();
+  if (!m.kernel.deb || !m.files.kmodIndex) throw new UserError('the default image was built without its kernel\'s module index: run `npm run setup`');
+  return {
+    imageKey: m.key, package: m.kernel.package, version: m.kernel.version, release: m.kernel.release,
+    vmlinux: join(dir, m.files.kernel), deb: join(cacheDir(), 'debs', m.kernel.deb), index: join(dir, m.files.kmodIndex),
+  };
+}
+
 /** The default image's userland as a root filesystem tarball (a container DUT's). */
 export async function defaultRootfs(): Promise<string> {
-  const dir = join(cacheDir(), 'images', 'default');
-  const m = manifestSchema.parse(JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8').catch(() => {
-    throw new UserError(`the default image is not built (no ${dir}/manifest.json): run \`npm run setup\``);
-  })));
+  const dir = defaultDir();
+  const m = await readManifest();
   if (!m.files.rootfs) throw new UserError('the default image was built without rootfs.tar: run `npm run setup`');
   return join(dir, m.files.rootfs);
 }
 
 /** The default image built by `npm run setup` (images/default/build.sh). */
 export async function loadDefaultImage(): Promise<BootImage> {
-  const dir = join(cacheDir(), 'images', 'default');
-  const text = await readFile(join(dir, 'manifest.json'), 'utf8').catch(() => {
-    throw new UserError(`the default image is not built (no ${dir}/manifest.json): run \`npm run setup\``);
-  });
-  const m = manifestSchema.parse(JSON.parse(text));
+  const dir = defaultDir();
+  const m = await readManifest();
   return {
     name: m.name,
     key: m.key,

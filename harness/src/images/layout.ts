@@ -7,13 +7,15 @@ export type Layout =
   | { kind: 'disk'; table: 'mbr' | 'gpt'; efi: boolean }
   | { kind: 'kernel'; arch: Arch }
   | { kind: 'rootfs'; fs: 'squashfs' | 'ext4' }
+  /** A tar archive: OpenWrt's *-rootfs.tar.gz, once decompressed. */
+  | { kind: 'tar' }
   | { kind: 'unknown' };
 
 // The EFI system partition's type GUID C12A7328-F81F-11D2-BA4B-00A0C93EC93B as stored on disk (mixed endian).
 const ESP_GUID = Buffer.from('28732ac11ff8d211ba4b00a0c93ec93b', 'hex');
 const SECTOR = 512;
 
-/** What a file is, from its first bytes: the magic numbers of gzip, MBR/GPT, bzImage, arm64 Image, squashfs, ext4. */
+/** What a file is, from its first bytes: the magic numbers of gzip, MBR/GPT, bzImage, arm64 Image, squashfs, ext4, tar. */
 export function detectLayout(head: Buffer): Layout {
   if (head[0] === 0x1f && head[1] === 0x8b) return { kind: 'gzip' };
   if (head.length >= 0x206 && head.toString('latin1', 0x202, 0x206) === 'HdrS') return { kind: 'kernel', arch: 'x86_64' };
@@ -36,6 +38,8 @@ export function detectLayout(head: Buffer): Layout {
     if (types.some((t) => t !== 0)) return { kind: 'disk', table: 'mbr', efi: types.includes(0xef) };
   }
   if (head.length >= 0x43a && head.readUInt16LE(0x438) === 0xef53) return { kind: 'rootfs', fs: 'ext4' };
+  // POSIX (ustar) and GNU tar headers carry "ustar" at offset 257.
+  if (head.length >= 262 && head.toString('latin1', 257, 262) === 'ustar') return { kind: 'tar' };
   return { kind: 'unknown' };
 }
 

@@ -1,5 +1,5 @@
 import { ADDRESSING } from '../lab/addressing.js';
-import { mustRun, type Shell } from '../targets/types.js';
+import { mustRun, pollUntil, type Shell } from '../targets/types.js';
 import { parseFw4Stderr } from './fw4-output.js';
 import { OFFLOAD_PACKAGE, type PackageManager } from './offload-modules.js';
 import { parseOpenWrtRelease, type OpenWrtRelease } from './openwrt-release.js';
@@ -21,7 +21,11 @@ export class OpenWrtPlatform implements Platform {
   readonly devices = { lan: 'br-lan', wan: 'eth1' };
   readonly bin = { nft: '/usr/sbin/nft', ip: '/sbin/ip', tc: 'tc', conntrack: 'conntrack', lsmod: 'lsmod', dmesg: 'dmesg', ethtool: 'ethtool' };
 
-  private constructor(readonly release: OpenWrtRelease, readonly packageManager: PackageManager | null, readonly offloadPackage: string | null) {}
+  private constructor(
+    readonly release: OpenWrtRelease, readonly packageManager: PackageManager | null, readonly offloadPackage: string | null,
+    /** The installed firewall4's version, as the package manager records it. */
+    readonly firewall4: string | null,
+  ) {}
 
   /** null when the DUT is not OpenWrt (no /etc/openwrt_release). */
   static async detect(shell: Shell): Promise<OpenWrtPlatform | null> {
@@ -31,29 +35,38 @@ export class OpenWrtPlatform implements Platform {
     // OpenWrt 25.x uses apk; earlier releases opkg.
     const pmOut = await shell.run('if command -v apk >/dev/null; then echo apk; elif command -v opkg >/dev/null; then echo opkg; fi');
     const pm = (pmOut.stdout.trim() || null) as PackageManager | null;
-    let pkg: string | null = null;
-    if (pm) pkg = installedVersion(pm, OFFLOAD_PACKAGE, (await shell.run(listInstalledCommand(pm, OFFLOAD_PACKAGE))).stdout);
-    return new OpenWrtPlatform(release, pm, pkg);
+    if (!pm) return new OpenWrtPlatform(release, null, null, null);
+    const listed = (await shell.run(`${listInstalledCommand(pm, OFFLOAD_PACKAGE)}; ${listInstalledCommand(pm, 'firewall4')}`)).stdout;
+    return new OpenWrtPlatform(release, pm, installedVersion(pm, OFFLOAD_PACKAGE, listed), installedVersion(pm, 'firewall4', listed));
   }
 
   /**
    * Up means procd finished its init (it logs "- init complete -"), netifd answers on ubus
-   * with lan up, and fw4's table is in the kernel; a prompt alone is not up.
+   * with lan up, and fw4 has run (its state file: fw4 writes it even when nft rejected the
+   * ruleset, so an image whose firewall cannot load still comes up, as on hardware). A
+   * prompt alone is not up. The guest waits in one command, a second between checks, so
+   * polling does not take the CPU that the boot itself needs.
    */
   async waitSystemReady(shell: Shell, timeoutMs: number): Promise<void> {
     const deadline = performance.now() + timeoutMs;
+    const why: Record<string, string> = { procd: 'procd has not logged "init complete"', lan: 'netifd: lan is not up', fw4: 'fw4 has not run (no /var/run/fw4.state)' };
+    // Checked in order, each only once the one before holds: the later ones are cheap then.
+    const checks: [string, string][] = [
+      ['procd', "logread 2>/dev/null | grep -q 'init complete'"],
+      ['lan', "ubus call network.interface.lan status 2>/dev/null | grep -q '\"up\": true'"],
+      ['fw4', '[ -e /var/run/fw4.state ]'],
+    ];
+    const once = checks.map(([name, cmd]) => `[ -n "$m" ] || { ${cmd} || m=${name}; }`).join('; ');
     let last = '';
     while (performance.now() < deadline) {
+      const rounds = Math.max(1, Math.min(10, Math.floor((deadline - performance.now()) / 1000)));
       const r = await shell.run(
-        "logread 2>/dev/null | grep -q 'init complete' && echo procd; " +
-          "ubus call network.interface.lan status 2>/dev/null | grep -q '\"up\": true' && echo lan; " +
-          `${this.bin.nft} list table inet fw4 >/dev/null 2>&1 && echo fw4; true`,
+        `t=0; while :; do m=; ${once}; [ -z "$m" ] && break; t=$((t+1)); [ $t -ge ${rounds} ] && break; sleep 1; done; echo "missing=$m"`,
+        { timeoutMs: rounds * 1000 + 20_000 },
       );
-      const have = new Set(r.stdout.split('\n').map((l) => l.trim()));
-      const missing = ['procd', 'lan', 'fw4'].filter((x) => !have.has(x));
-      if (!missing.length) return;
-      last = missing.map((m) => ({ procd: 'procd has not logged "init complete"', lan: 'netifd: lan is not up', fw4: 'no table inet fw4' })[m]).join('; ');
-      await new Promise((res) => setTimeout(res, 500));
+      const missing = /missing=(\S*)/.exec(r.stdout)?.[1] ?? 'procd';
+      if (!missing) return;
+      last = why[missing] ?? missing;
     }
     throw new Error(`OpenWrt did not come up within ${timeoutMs} ms: ${last}`);
   }
@@ -75,8 +88,9 @@ export class OpenWrtPlatform implements Platform {
       '/etc/init.d/network reload',
     ];
     await mustRun(shell, uci.join(' && '));
-    // netifd applies asynchronously: wait until wan carries the lab's address.
-    await mustRun(shell, `i=0; until ip -4 addr show dev ${this.devices.wan} | grep -q '${wan.v4.dut}/'; do i=$((i+1)); [ $i -gt 100 ] && exit 1; sleep 0.1; done`, 20_000);
+    // netifd applies asynchronously: wait until wan carries the lab's address (from here:
+    // OpenWrt's busybox sleeps whole seconds only).
+    await pollUntil(shell, `ip -4 addr show dev ${this.devices.wan} | grep -q '${wan.v4.dut}/'`, 20_000, `netifd did not give ${this.devices.wan} the lab's address ${wan.v4.dut}`);
     await mustRun(shell, 'sysctl -qw net.netfilter.nf_conntrack_acct=1 || true');
   }
 

@@ -9,6 +9,7 @@ import type { SqmReport } from '../expect/sqm.js';
 import type { LatencyReport } from '../traffic/ping.js';
 import type { OffloadMode } from '../scenario/schema.js';
 import type { Accel } from '../targets/types.js';
+import type { RootfsManifest } from '../images/rootfs-image.js';
 
 export const STATUSES = ['passed', 'failed', 'error', 'skipped'] as const;
 export type Status = (typeof STATUSES)[number];
@@ -84,6 +85,20 @@ export interface BootReport {
   /** restored: started from it; saved: this cold boot created it; none: neither; disabled: --cold. */
   snapshot: { key: string | null; action: 'restored' | 'saved' | 'none' | 'disabled'; saveMs?: number; note?: string };
   warnings: string[];
+  /**
+   * Whose kernel ran: offload-hil's (the default image, or a root filesystem tarball booted on
+   * it), the image's own (a disk image or kernel file), a board's, or the host's (a container).
+   */
+  kernel?: BootKernel;
+}
+
+export interface BootKernel {
+  by: 'offload-hil' | 'image' | 'board' | 'host';
+  /** uname -r, as the DUT said it. */
+  release: string;
+  /** offload-hil's kernel: the Debian package it came from. */
+  package?: string;
+  version?: string;
 }
 
 /** report.json's per-scenario record (version 1): later tools read it, so extend, never break. */
@@ -117,7 +132,13 @@ export interface ScenarioReport {
     missing?: { modules: string[]; package: string; install: string } | null;
   };
   /** The DUT's system: OpenWrt's release, target and package manager, or the default image. */
-  platform?: { name: string; release?: string; revision?: string; target?: string; arch?: string; packageManager: string | null; offloadPackage: string | null };
+  platform?: {
+    name: string; release?: string; revision?: string; target?: string; arch?: string; packageManager: string | null; offloadPackage: string | null;
+    /** /etc/openwrt_release's DISTRIB_DESCRIPTION, and the installed firewall4's version. */
+    description?: string; firewall4?: string | null;
+  };
+  /** An OpenWrt root filesystem tarball booted on offload-hil's kernel: what the image was made into. */
+  rootfs?: RootfsManifest;
   /** The simulated offload engine's counters after the traffic (ethtool -S on lan0). */
   engine?: EngineCounters;
   /** dut.netdevsim: the ports made and their hw-tc-offload state as ethtool reads it. */

@@ -25,7 +25,10 @@ export async function preparePlatform(s: Scenario, image: 'default' | 'openwrt' 
   if (s.dut.offloadEngine && !(p instanceof DefaultPlatform)) throw new Error('dut.offloadEngine needs the default image (it ships hil_offload.ko)');
   if (!p) throw new Error('the image booted, but it is not OpenWrt (no /etc/openwrt_release): offload-hil drives OpenWrt images and its own default image');
   if (p instanceof OpenWrtPlatform) {
-    report.platform = { name: p.name, release: p.release.release, revision: p.release.revision, target: p.release.target, arch: p.release.arch, packageManager: p.packageManager, offloadPackage: p.offloadPackage };
+    report.platform = {
+      name: p.name, release: p.release.release, revision: p.release.revision, target: p.release.target, arch: p.release.arch,
+      description: p.release.description, packageManager: p.packageManager, offloadPackage: p.offloadPackage, firewall4: p.firewall4,
+    };
     await p.waitSystemReady(dut.shell, s.timeouts.bootMs);
   } else report.platform = { name: p.name, packageManager: null, offloadPackage: null };
   if (s.dut.packages.length) {

@@ -101,6 +101,7 @@ export async function runScenario(ctx: ScenarioContext): Promise<ScenarioReport>
     report.accel = dut.accel;
     report.accelReason = dut.accelReason;
     report.boot = boot;
+    if (ctx.dutImage.kind === 'openwrt' && ctx.dutImage.resolved.kind === 'rootfs') report.rootfs = ctx.dutImage.resolved.image.manifest;
     ctx.onStep('boot', `${dut.accel} ${boot.kind} ${(dut.bootMs / 1000).toFixed(1)} s`);
     for (const w of boot.warnings) ctx.onWarning(w);
 

@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import type { Shell } from './types.js';
 
-const CHUNK = 2048;
+// At most 4 escaped bytes each, and a cooked terminal (OpenWrt: no stty) takes lines under 4096 bytes.
+const CHUNK = 768;
 
 /** Bytes as printf %b escapes inside single quotes: printable ASCII as is, the rest (and ' and \) as \0NNN. */
 export function printfEscape(data: Buffer): string {

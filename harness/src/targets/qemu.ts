@@ -44,6 +44,7 @@ export async function bootQemu(o: QemuBootOptions): Promise<QemuDut> {
   try {
     if (o.login && !o.restore) await o.login(con, o.bootTimeoutMs, o.signal);
     const left = o.login ? Math.max(1000, o.bootTimeoutMs - (performance.now() - start)) : o.bootTimeoutMs;
+    if (o.restore) shell.setTty(o.restore.banner.tty);
     const banner = o.restore
       ? await shell.waitAnswer(o.bootTimeoutMs, o.signal).then(() => o.restore!.banner)
       : await shell.waitReady(left, o.signal);

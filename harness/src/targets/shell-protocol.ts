@@ -85,9 +85,15 @@ export class ConsoleShell implements Shell {
   private broken: string | undefined;
   private waiter: (() => void) | undefined;
 
+  /** The agent's terminal is cooked (no stty on the DUT): the line discipline wrote every LF as CR LF. */
+  private cooked = false;
+
   constructor(private readonly con: ConsoleLike, private readonly defaultTimeoutMs: number) {
     con.onData((d) => {
+      const from = this.buf.length;
       this.buf += d;
+      // A CR at the end of the last chunk may pair with this chunk's LF.
+      if (this.cooked) this.buf = this.buf.slice(0, Math.max(0, from - 1)) + this.buf.slice(Math.max(0, from - 1)).replace(/\r\n/g, '\n');
       this.waiter?.();
     });
     void con.exited.then(() => {
@@ -102,7 +108,14 @@ export class ConsoleShell implements Shell {
   async waitReady(timeoutMs: number, signal?: AbortSignal): Promise<Record<string, string>> {
     const b = await this.until(() => parseBanner(this.buf), timeoutMs, 'waiting for the DUT shell', signal);
     this.buf = this.buf.slice(b.end);
+    this.setTty(b.fields.tty);
     return b.fields;
+  }
+
+  /** From the agent's banner (tty=raw|cooked); a restored agent's comes from its snapshot. */
+  setTty(tty: string | undefined): void {
+    this.cooked = tty === 'cooked';
+    if (this.cooked) this.buf = this.buf.replace(/\r\n/g, '\n');
   }
 
   /**

@@ -47,3 +47,13 @@ export async function mustRun(shell: Shell, cmd: string, timeoutMs?: number): Pr
 export interface ConsoleDut extends Dut {
   console: DutConsole;
 }
+
+/** Runs a DUT check every intervalMs until it exits 0; throws `what` when timeoutMs passes first. */
+export async function pollUntil(shell: Shell, check: string, timeoutMs: number, what: string, intervalMs = 100): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    if ((await shell.run(check)).exitCode === 0) return;
+    if (performance.now() > deadline) throw new Error(`${what} within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
