@@ -151,7 +151,12 @@ function forwardLogAssertion(want: NonNullable<Expect['forwardLog']>, r: Evaluat
 
 function describeFirewall(r: Pick<ScenarioReport, 'offload' | 'firewall'>): string {
   const fw = r.firewall!;
-  const parts = [fw.loaded ? 'table inet fw4 present' : `no table inet fw4: nft rejected the whole ruleset, yet fw4 exited ${r.offload.applyExitCode ?? '?'}`];
+  const exit = `fw4 exited ${r.offload.applyExitCode ?? '?'}`;
+  const parts = [
+    fw.loaded ? 'table inet fw4 holds the ruleset fw4 rendered'
+      : fw.present === false || !fw.differences ? `no table inet fw4: nft rejected the whole ruleset, yet ${exit}`
+        : `table inet fw4 is not what fw4 renders for this configuration (an older ruleset kept when nft rejected the new one whole?), yet ${exit}: ${fw.differences.join('; ')}`,
+  ];
   if (fw.nftErrors.length) parts.push(fw.nftErrors.slice(0, 2).join(' | '));
   const m = r.offload.missing;
   if (m) parts.push(`missing modules ${m.modules.join(', ')} (package ${m.package}: ${m.install})`);
@@ -170,7 +175,7 @@ function firewallAssertions(expect: Expect, r: Pick<ScenarioReport, 'offload' | 
   out.push({
     name: expect.firewall ? 'firewall.loaded' : 'firewall loaded',
     passed: r.firewall.loaded === want,
-    expected: want ? 'table inet fw4 in the kernel after fw4 reload' : 'no firewall ruleset in the kernel',
+    expected: want ? 'the kernel holds the ruleset fw4 renders for this configuration (fw4 print)' : 'the configuration\'s ruleset not in the kernel',
     actual: describeFirewall(r),
   });
   if (r.firewall.loaded && r.offload.requested !== 'none' && expect.offload?.effective === undefined) {

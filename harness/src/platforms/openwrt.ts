@@ -19,7 +19,7 @@ const FORWARD_PRE_FILE = '/etc/hil-forward-pre.nft';
 export class OpenWrtPlatform implements Platform {
   readonly name = 'openwrt';
   readonly devices = { lan: 'br-lan', wan: 'eth1' };
-  readonly bin = { nft: '/usr/sbin/nft', ip: '/sbin/ip', tc: 'tc', conntrack: 'conntrack', lsmod: 'lsmod', dmesg: 'dmesg', ethtool: 'ethtool' };
+  readonly bin = { fw4: 'fw4', nft: '/usr/sbin/nft', ip: '/sbin/ip', tc: 'tc', conntrack: 'conntrack', lsmod: 'lsmod', dmesg: 'dmesg', ethtool: 'ethtool' };
 
   private constructor(
     readonly release: OpenWrtRelease, readonly packageManager: PackageManager | null, readonly offloadPackage: string | null,
@@ -71,8 +71,16 @@ export class OpenWrtPlatform implements Platform {
     throw new Error(`OpenWrt did not come up within ${timeoutMs} ms: ${last}`);
   }
 
+  /**
+   * The lab's addresses through uci and netifd, as a user would set them. Idempotent: a DUT
+   * restored from a snapshot saved after this (bootOpenWrt does it before saving) has them
+   * already, and a second network reload would only set off the hotplug firewall reloads
+   * again.
+   */
   async configureNetwork(shell: Shell): Promise<void> {
     const { lan, wan } = ADDRESSING;
+    const done = await shell.run(`[ "$(uci -q get network.wan.ipaddr)" = '${wan.v4.dut}' ] && [ "$(uci -q get network.wan6.ip6gw)" = '${wan.v6.host}' ] && ip -4 addr show dev ${this.devices.wan} | grep -q '${wan.v4.dut}/'`);
+    if (done.exitCode === 0) return;
     const uci = [
       `uci set network.lan.ipaddr='${lan.v4.dut}'`,
       `uci set network.lan.netmask='255.255.255.0'`,
@@ -92,6 +100,24 @@ export class OpenWrtPlatform implements Platform {
     // OpenWrt's busybox sleeps whole seconds only).
     await pollUntil(shell, `ip -4 addr show dev ${this.devices.wan} | grep -q '${wan.v4.dut}/'`, 20_000, `netifd did not give ${this.devices.wan} the lab's address ${wan.v4.dut}`);
     await mustRun(shell, 'sysctl -qw net.netfilter.nf_conntrack_acct=1 || true');
+    await this.settle(shell);
+  }
+
+  /**
+   * Every ifup makes OpenWrt's hotplug reload the firewall (/etc/hotplug.d/iface/20-firewall:
+   * `fw4 -q reload`), asynchronously. One landing after the scenario's own reload would
+   * renew the ruleset under the traffic: counters back to 0, the flowtable made anew. So
+   * the harness goes on only once no hotplug handler or fw4 has run for a second.
+   */
+  async settle(shell: Shell, timeoutMs = 30_000): Promise<void> {
+    const deadline = performance.now() + timeoutMs;
+    let quiet = 0;
+    while (quiet < 4) {
+      const busy = await shell.run("pgrep -f 'hotplug-call|/sbin/fw4' >/dev/null");
+      quiet = busy.exitCode === 0 ? 0 : quiet + 1;
+      if (performance.now() > deadline) throw new Error(`OpenWrt's hotplug handlers (firewall reloads after ifup) were still running after ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 300));
+    }
   }
 
   /** Through sqm-scripts' uci config and init script, as a user would; an image without it is an error naming the package. */
@@ -143,12 +169,22 @@ export class OpenWrtPlatform implements Platform {
 
   /**
    * Makes modules absent, not merely unloaded, as on an image built without their package:
-   * fw4's table goes first (it holds the flowtable that pins them), then the modules and
-   * their files (the overlay filesystem records the deletion).
+   * unloaded, and their files deleted (on a disk image the overlay filesystem records it; a
+   * root filesystem tarball booted on the harness's kernel lost them before procd started).
+   * Only a module in use (fw4's flowtable pins nf_flow_table) makes fw4's table go first,
+   * and then fw4 starts again as at boot, without them: the state such an image boots into.
    */
   async withholdModules(shell: Shell, modules: readonly string[]): Promise<void> {
-    const list = modules.join(' ');
-    await mustRun(shell, `fw4 -q flush; for m in ${list}; do rmmod $m 2>/dev/null; done; for m in ${list}; do find /lib/modules/$(uname -r) -name "$m.ko" -exec rm -f {} +; done; for m in ${list}; do ! grep -q "^$m " /proc/modules || { echo "$m is still loaded" >&2; exit 1; }; done`);
+    const list = modules.map((m) => m.replace(/-/g, '_')).join(' ');
+    await mustRun(shell, [
+      'flushed=',
+      `for m in ${list}; do [ "$(cat /sys/module/$m/refcnt 2>/dev/null || echo 0)" = 0 ] || { [ -n "$flushed" ] || fw4 -q flush; flushed=1; }; done`,
+      `for m in ${list}; do [ -d /sys/module/$m ] && rmmod $m; done`,
+      `for m in ${list}; do find /lib/modules/$(uname -r) -name "$m.ko" -exec rm -f {} +; done`,
+      `for m in ${list}; do ! [ -d /sys/module/$m ] || { echo "$m is still loaded" >&2; exit 1; }; done`,
+      '[ -z "$flushed" ] || fw4 -q start',
+      'true',
+    ].join('; '));
   }
 
   /** Installs local package files already on the DUT; the installer's output goes into the report. */

@@ -37,5 +37,5 @@ export interface Platform {
   systemLog?(shell: Shell): Promise<string>;
   /** null where the DUT has none (the default image). */
   readonly packageManager: PackageManager | null;
-  readonly bin: { nft: string; ip: string; tc: string; conntrack: string; lsmod: string; dmesg: string; ethtool: string };
+  readonly bin: { fw4: string; nft: string; ip: string; tc: string; conntrack: string; lsmod: string; dmesg: string; ethtool: string };
 }

@@ -1,6 +1,7 @@
 import type { Platform } from '../platforms/types.js';
 import type { Shell } from '../targets/types.js';
 import { parseConntrack, type CtEntry } from './conntrack.js';
+import { summarizeKernel, type RulesetSummary } from './fw4-ruleset.js';
 import { parseFlowtableFlags, parseNftJson, withFlowtableFlags, type Ruleset } from './nft.js';
 import { parseQdiscs, type QdiscStats } from './qdisc.js';
 import { periodic } from '../util/periodic.js';
@@ -12,6 +13,8 @@ export interface Snapshot {
   ruleset: Ruleset;
   /** Root qdiscs' counters, on full samples of a run with SQM. */
   qdiscs?: QdiscStats[];
+  /** table inet fw4 as the kernel holds it, summarized (full snapshots only; null: no such table). */
+  fw4Table?: RulesetSummary | null;
 }
 
 const SEP = '--hil-snapshot-separator--';
@@ -33,7 +36,7 @@ export async function takeSnapshot(shell: Shell, platform: Platform, t0: number,
   if (r.exitCode !== 0) throw new Error(`snapshot failed (exit ${r.exitCode}): ${r.stderr.trim() || r.stdout.trim()}`);
   const [ct = '', nft = '', fts = '', q] = r.stdout.split(`${SEP}\n`);
   return {
-    tMs, conntrack: parseConntrack(ct), ruleset: withFlowtableFlags(parseNftJson(nft), parseFlowtableFlags(fts)),
+    tMs, conntrack: parseConntrack(ct), ruleset: withFlowtableFlags(parseNftJson(nft), parseFlowtableFlags(fts)), fw4Table: summarizeKernel(nft, fts),
     ...(q !== undefined && { qdiscs: parseQdiscs(q) }),
   };
 }

@@ -40,7 +40,11 @@ export function consoleReporter(out: NodeJS.WritableStream = process.stdout, err
         lines.push(`${(s.flaky ? 'FLAKY' : s.status.toUpperCase()).padEnd(7)} ${s.name.padEnd(20)} ${(s.durationMs / 1000).toFixed(1).padStart(5)} s  ${s.accel ?? ''}  ${s.boot ? `${s.boot.kind.padEnd(8)} ${(s.boot.ms / 1000).toFixed(2)} s` : ''}  offload ${s.offload.requested} -> ${s.offload.effective ?? '-'}${s.offload.fallback ? ' (fallback warned)' : ''}`);
         if (s.reason) lines.push(`        ${s.reason}`);
         for (const a of (s.attempts ?? []).slice(0, -1)) lines.push(`        attempt ${a.attempt}: ${a.status.toUpperCase()}${a.reason ? ` (${a.reason})` : ''}${a.transcript ? `, transcript ${a.transcript}` : ''}`);
-        if (s.firewall && !s.firewall.loaded) lines.push(`        no firewall: fw4's table is not in the kernel (fw4 exited ${s.offload.applyExitCode ?? '?'})`);
+        if (s.firewall && !s.firewall.loaded) {
+          lines.push(s.firewall.present
+            ? `        firewall not as rendered: the kernel's table inet fw4 is not fw4's ruleset for this configuration (fw4 exited ${s.offload.applyExitCode ?? '?'})`
+            : `        no firewall: fw4's table is not in the kernel (fw4 exited ${s.offload.applyExitCode ?? '?'})`);
+        }
         const m = s.offload.missing;
         if (m) lines.push(`        missing offload modules: ${m.modules.join(', ')} (package ${m.package}: ${m.install})`);
         for (const a of s.assertions.filter((a) => !a.passed)) lines.push(`        ${a.name}: expected ${a.expected}; actual ${a.actual}`);

@@ -10,6 +10,7 @@ import type { LatencyReport } from '../traffic/ping.js';
 import type { OffloadMode } from '../scenario/schema.js';
 import type { Accel } from '../targets/types.js';
 import type { RootfsManifest } from '../images/rootfs-image.js';
+import type { RulesetSummary } from '../probes/fw4-ruleset.js';
 
 export const STATUSES = ['passed', 'failed', 'error', 'skipped'] as const;
 export type Status = (typeof STATUSES)[number];
@@ -147,8 +148,13 @@ export interface ScenarioReport {
   packages?: { files: string[]; command: string; exitCode: number; output: string };
   /** OpenWrt's logread output, saved beside the report. */
   systemLog?: string;
-  /** What the kernel holds after the firewall was applied (never fw4's exit status). */
-  firewall?: { loaded: boolean; flowtable: boolean; nftErrors: string[] };
+  /**
+   * What the kernel holds after the firewall was applied (never fw4's exit status). loaded:
+   * the kernel holds the ruleset fw4 renders for the configuration now in force (`fw4 print`
+   * against `nft -j list ruleset`); present: some table inet fw4 exists, maybe an older one
+   * kept when nft rejected the new ruleset whole; differences: how the two differ, in words.
+   */
+  firewall?: { loaded: boolean; present?: boolean; flowtable: boolean; nftErrors: string[]; differences?: string[]; rendered?: RulesetSummary; kernel?: RulesetSummary | null };
   flows: FlowReport[];
   traffic: {
     proto: string; family: string; direction: string; streams: number; bitsPerSecond: number; bytes: number; error: string | null;

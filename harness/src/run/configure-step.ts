@@ -5,6 +5,7 @@ import { createNetdevsim } from '../platforms/netdevsim.js';
 import { missingOffloadModules } from '../platforms/offload-modules.js';
 import { hwOffloadRefusal } from '../probes/hw-offload.js';
 import { effectiveOffload } from '../probes/nft.js';
+import { renderFw4, rulesetDifferences, summarizeRendered } from '../probes/fw4-ruleset.js';
 import { takeSnapshot } from '../probes/snapshot.js';
 import type { ScenarioReport } from '../report/types.js';
 import type { Scenario } from '../scenario/schema.js';
@@ -37,10 +38,17 @@ export async function configureDut(
   report.offload.fallback = applied.output.warning !== null;
   const snap = await takeSnapshot(dut.shell, platform, performance.now());
   report.offload.effective = effectiveOffload(snap.ruleset);
+  // fw4's exit status says nothing, and a table inet fw4 may be the one from before a
+  // rejected reload: loaded means the kernel holds what fw4 renders for this configuration.
+  const rendered = summarizeRendered(await renderFw4(dut.shell, platform.bin.fw4));
+  const kernel = snap.fw4Table ?? null;
+  const differences = rulesetDifferences(rendered, kernel);
   report.firewall = {
-    loaded: snap.ruleset.tables.some((t) => t.family === 'inet' && t.name === 'fw4'),
+    loaded: kernel !== null && differences.length === 0,
+    present: kernel !== null,
     flowtable: snap.ruleset.flowtables.some((f) => f.family === 'inet' && f.table === 'fw4'),
     nftErrors: applied.output.nftErrors,
+    differences, rendered, kernel,
   };
   if (s.offload !== 'none' || s.expect.offload?.missingModules || s.expect.hostKernel) {
     report.offload.missing = await missingOffloadModules(dut.shell, platform.packageManager);

@@ -9,6 +9,7 @@ import { saveVmState } from '../targets/qemu-state.js';
 import { bootQemu, type QemuBootOptions, type QemuDut } from '../targets/qemu.js';
 import { exec, execOk } from '../util/exec.js';
 import { createOverlay, OVERLAY_DIR } from '../images/overlay.js';
+import { printfEscape } from '../targets/push-file.js';
 
 /** A restore answers in well under a second; one that has not after this is treated as refused. */
 const RESTORE_TIMEOUT_MS = 15_000;
@@ -125,7 +126,9 @@ export class DutBooter {
       return { dut, boot: { kind: 'snapshot', ms: Math.round(dut.bootMs), guest: dut.banner, snapshot: { key, action: 'restored' }, warnings } };
     } catch (e) {
       if (o.signal?.aborted) throw e;
-      const why = (await qemuComplaint(o.transcript)) ?? (e as Error).message;
+      // The restored guest answered but could not be made its own: its own words, not QEMU's last line.
+      const msg = (e as Error).message;
+      const why = msg.startsWith(RESET_FAILED) ? msg : (await qemuComplaint(o.transcript)) ?? msg;
       warnings.push(`QEMU could not restore snapshot ${key} (${why}): deleted, booting cold`);
       await store.remove(key);
       return undefined;
@@ -136,7 +139,10 @@ export class DutBooter {
     const cold = async (qmpSocket?: string) => {
       const dut = await bootOnLayers(o, plan.bases, plan.varsTemplate, (image) => bootQemu({ ...o, image, qmpSocket }));
       try {
+        const t = performance.now();
         await plan.prepare?.(dut);
+        // Ready is when the system is up, not when its shell first answered.
+        dut.bootMs += performance.now() - t;
       } catch (e) {
         await dut.stop();
         throw e;
@@ -229,9 +235,12 @@ export class DutBooter {
   }
 }
 
+const RESET_FAILED = 'resetting clock and RNG after restore failed';
+
 /** What must not be shared between runs restored from one state: the clock and the RNG. */
 async function resetAfterRestore(dut: QemuDut): Promise<void> {
-  const seed = randomBytes(64).toString('base64');
-  const r = await dut.shell.run(`date -u -s @${Math.floor(Date.now() / 1000)} >/dev/null && echo ${seed} | base64 -d > /dev/urandom`);
-  if (r.exitCode !== 0) throw new Error(`resetting clock and RNG after restore failed: ${r.stderr.trim()}`);
+  // printf %b, not base64: OpenWrt's busybox has no base64.
+  const seed = printfEscape(randomBytes(64));
+  const r = await dut.shell.run(`date -u -s @${Math.floor(Date.now() / 1000)} >/dev/null && printf '%b' '${seed}' > /dev/urandom`);
+  if (r.exitCode !== 0) throw new Error(`${RESET_FAILED}: ${r.stderr.trim()}`);
 }

@@ -32,9 +32,13 @@ export async function bootOpenWrt(
   const plan: DiskPlan = {
     bases: base ? [{ path: base, format: 'raw' }] : [],
     varsTemplate: resolved.kind === 'disk' && o.profile.firmware ? o.profile.firmware.vars : undefined,
+    // Saved (when saved) with the lab's addresses in place: netifd's reload and the hotplug
+    // firewall reloads it sets off take seconds that a restore then skips.
     prepare: async (dut) => {
       const p = await OpenWrtPlatform.detect(dut.shell);
-      if (p) await p.waitSystemReady(dut.shell, o.bootTimeoutMs);
+      if (!p) return;
+      await p.waitSystemReady(dut.shell, o.bootTimeoutMs);
+      await p.configureNetwork(dut.shell);
     },
   };
   const booted = await booter.boot({ ...o, image: bootImage(resolved), login: openwrtLogin }, plan);

@@ -1,8 +1,12 @@
 import { createHash } from 'node:crypto';
+import { ADDRESSING } from '../lab/addressing.js';
 import { fileIdentity } from '../util/file-identity.js';
 
-/** Bumped whenever what a snapshot holds changes (the readiness point, the agent's state). */
-export const SNAPSHOT_FORMAT = 'hil-snapshot-1 ready=agent-banner';
+/**
+ * Bumped whenever what a snapshot holds changes (the readiness point, the agent's state).
+ * OpenWrt DUTs are saved with the lab's addresses configured, so those are part of it too.
+ */
+export const SNAPSHOT_FORMAT = `hil-snapshot-2 ready=agent-banner openwrt-network=${JSON.stringify(ADDRESSING)}`;
 
 /** Options that differ per lab or per process and are invisible to the guest. */
 function normalise(args: readonly string[]): string[] {

@@ -1,0 +1,119 @@
+import type { Shell } from '../targets/types.js';
+import { parseFlowtableFlags } from './nft.js';
+
+/** What makes two versions of table inet fw4 the same firewall, for the harness's purpose. */
+export interface RulesetSummary {
+  /** Rules per chain. */
+  chains: Record<string, number>;
+  /** Named sets and maps. */
+  sets: string[];
+  flowtables: Record<string, { hook: string; priority: number; devices: string[]; offload: boolean; counter: boolean }>;
+}
+
+const PRIORITIES: Record<string, number> = { raw: -300, mangle: -150, dstnat: -100, filter: 0, security: 50, srcnat: 100 };
+const priority = (p: string) => PRIORITIES[p] ?? Number(p);
+const unquote = (s: string) => s.trim().replace(/^"(.*)"$/, '$1');
+
+const net = (line: string) => (line.match(/\{/g)?.length ?? 0) - (line.match(/\}/g)?.length ?? 0);
+
+/**
+ * The ruleset fw4 renders (`fw4 print`, includes already expanded): the last `table inet
+ * fw4 { ... }` block, rule lines counted per chain. fw4 writes one rule per line.
+ */
+export function summarizeRendered(text: string): RulesetSummary {
+  const out: RulesetSummary = { chains: {}, sets: [], flowtables: {} };
+  const lines = text.split('\n');
+  const start = lines.map((l) => /^table inet fw4 \{/.test(l.trim())).lastIndexOf(true);
+  if (start < 0) return out;
+  let depth = 1;
+  let block: { kind: string; name: string } | undefined;
+  for (const raw of lines.slice(start + 1)) {
+    const line = raw.replace(/\s+#.*$/, '').trim();
+    if (!line || line.startsWith('#')) continue;
+    const before = depth;
+    depth += net(line);
+    if (depth <= 0) break;
+    if (before === 1) {
+      const m = /^(chain|flowtable|set|map) (\S+) \{/.exec(line);
+      block = m ? { kind: m[1]!, name: m[2]! } : undefined;
+      if (block?.kind === 'chain') out.chains[block.name] = 0;
+      if (block?.kind === 'set' || block?.kind === 'map') out.sets.push(block.name);
+      if (block?.kind === 'flowtable') out.flowtables[block.name] = { hook: '', priority: 0, devices: [], offload: false, counter: false };
+      continue;
+    }
+    if (before !== 2 || !block || line === '}') continue;
+    if (block.kind === 'chain') {
+      if (/^(type|policy|comment) /.test(line)) continue;
+      out.chains[block.name]!++;
+    } else if (block.kind === 'flowtable') {
+      const ft = out.flowtables[block.name]!;
+      const hook = /^hook (\S+) priority ([^;]+);/.exec(line);
+      if (hook) Object.assign(ft, { hook: hook[1], priority: priority(hook[2]!.trim()) });
+      const dev = /^devices = \{([^}]*)\}/.exec(line);
+      if (dev) ft.devices = dev[1]!.split(',').map(unquote).filter(Boolean).sort();
+      if (/^counter;?$/.test(line)) ft.counter = true;
+      if (/^flags .*\boffload\b/.test(line)) ft.offload = true;
+    }
+  }
+  return out;
+}
+
+type Obj = Record<string, unknown>;
+
+/** `nft -j list table inet fw4` and `nft list flowtables` (flags are only in the text). */
+export function summarizeKernel(json: string, flowtablesText: string): RulesetSummary | null {
+  const out: RulesetSummary = { chains: {}, sets: [], flowtables: {} };
+  const items = (JSON.parse(json) as { nftables?: Obj[] }).nftables ?? [];
+  const ours = (o: Obj) => o.family === 'inet' && o.table === 'fw4';
+  if (!items.some((i) => i.table && (i.table as Obj).family === 'inet' && (i.table as Obj).name === 'fw4')) return null;
+  const flags = parseFlowtableFlags(flowtablesText);
+  for (const i of items) {
+    const c = (i.chain ?? i.rule ?? i.set ?? i.map ?? i.flowtable) as Obj | undefined;
+    if (!c || !ours(c)) continue;
+    if (i.chain) out.chains[String(c.name)] ??= 0;
+    else if (i.rule) out.chains[String(c.chain)] = (out.chains[String(c.chain)] ?? 0) + 1;
+    else if (i.set || i.map) out.sets.push(String(c.name));
+    else {
+      const f = flags.get(`inet fw4 ${String(c.name)}`) ?? [];
+      const dev = Array.isArray(c.dev) ? c.dev.map(String) : c.dev === undefined ? [] : [String(c.dev)];
+      out.flowtables[String(c.name)] = { hook: String(c.hook), priority: Number(c.prio), devices: dev.sort(), offload: f.includes('offload'), counter: f.includes('counter') };
+    }
+  }
+  return out;
+}
+
+const describeFt = (f: RulesetSummary['flowtables'][string]) =>
+  `hook ${f.hook} priority ${f.priority}, devices ${f.devices.join(', ') || '-'}${f.counter ? ', counter' : ''}${f.offload ? ', flags offload' : ''}`;
+
+/** Each way the kernel's table differs from the rendered one, in words; empty when it holds it. */
+export function rulesetDifferences(rendered: RulesetSummary, kernel: RulesetSummary | null): string[] {
+  if (!kernel) return ['the kernel has no table inet fw4'];
+  const out: string[] = [];
+  for (const name of new Set([...Object.keys(rendered.flowtables), ...Object.keys(kernel.flowtables)])) {
+    const r = rendered.flowtables[name];
+    const k = kernel.flowtables[name];
+    const a = r ? describeFt(r) : 'none';
+    const b = k ? describeFt(k) : 'none';
+    if (a !== b) out.push(`flowtable ${name}: rendered ${a}; kernel ${b}`);
+  }
+  for (const name of new Set([...Object.keys(rendered.chains), ...Object.keys(kernel.chains)])) {
+    const r = rendered.chains[name];
+    const k = kernel.chains[name];
+    if (r !== k) out.push(`chain ${name}: rendered ${r === undefined ? 'no such chain' : `${r} rules`}; kernel ${k === undefined ? 'no such chain' : `${k} rules`}`);
+  }
+  const rs = [...rendered.sets].sort().join(', ');
+  const ks = [...kernel.sets].sort().join(', ');
+  if (rs !== ks) out.push(`sets: rendered ${rs || 'none'}; kernel ${ks || 'none'}`);
+  return out;
+}
+
+/**
+ * What fw4 renders for the configuration now committed (`fw4 print`; its warning on stderr
+ * is dropped here), with nftables includes expanded from the DUT's files, since the
+ * kernel holds their rules, not the include line.
+ */
+export async function renderFw4(shell: Shell, fw4: string): Promise<string> {
+  const r = await shell.run(`${fw4} print 2>/dev/null | awk '/^[ \\t]*include "/ { f = $0; sub(/^[ \\t]*include "/, "", f); sub(/".*$/, "", f); while ((getline l < f) > 0) print l; close(f); next } { print }'`);
+  if (r.exitCode !== 0) throw new Error(`${fw4} print failed (exit ${r.exitCode}): ${r.stderr.trim()}`);
+  return r.stdout;
+}
