@@ -24,6 +24,13 @@ afterAll(() => {
 });
 
 describe('image layouts', () => {
+  it('a tar archive (a rootfs tarball, decompressed) is told by its ustar magic', async () => {
+    const d = dir();
+    writeFileSync(join(d, 'f'), 'x');
+    await execa('tar', ['-cf', join(d, 'rootfs.tar'), '-C', d, 'f']);
+    expect(detectLayout(await readHead(join(d, 'rootfs.tar')))).toEqual({ kind: 'tar' });
+  });
+
   it('tells MBR, GPT with an ESP, arm64 kernels and unknown files apart', async () => {
     const d = dir();
     mbrDisk(join(d, 'bios.img'));
