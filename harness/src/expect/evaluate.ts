@@ -32,7 +32,7 @@ export function evaluate(expect: Expect, r: Evaluated & { forwardCounterPackets:
       name: 'offload.missingModules',
       passed: want.join() === got.join(),
       expected: want.length ? `absent from the DUT: ${want.join(', ')}` : 'every offload module present',
-      actual: got.length ? `absent: ${got.join(', ')} (${r.offload.missing!.package}: ${r.offload.missing!.install})` : 'every offload module present',
+      actual: got.length ? r.offload.missing!.hint : 'every offload module present',
     });
   }
   if (expect.offload?.refusedDevices !== undefined) {
@@ -159,7 +159,7 @@ function describeFirewall(r: Pick<ScenarioReport, 'offload' | 'firewall'>): stri
   ];
   if (fw.nftErrors.length) parts.push(fw.nftErrors.slice(0, 2).join(' | '));
   const m = r.offload.missing;
-  if (m) parts.push(`missing modules ${m.modules.join(', ')} (package ${m.package}: ${m.install})`);
+  if (m) parts.push(m.hint);
   return parts.join('; ');
 }
 

@@ -25,6 +25,7 @@ export class DefaultPlatform implements Platform {
     this.devices = engine ? { lan: 'lan0', wan: 'wan0' } : { lan: 'eth0', wan: 'eth1' };
   }
   readonly packageManager = null;
+  readonly offloadPackage = null;
   readonly bin = { fw4: '/sbin/fw4', nft: '/usr/sbin/nft', ip: '/usr/sbin/ip', tc: '/usr/sbin/tc', conntrack: '/usr/sbin/conntrack', lsmod: '/sbin/lsmod', dmesg: 'dmesg', ethtool: '/usr/sbin/ethtool' };
 
   async configureNetwork(shell: Shell): Promise<void> {

@@ -10,6 +10,17 @@ export interface MissingModules {
   modules: string[];
   package: string;
   install: string;
+  /** The package's version when the package manager lists it installed, null when not, undefined where there is none (default image). */
+  installed?: string | null;
+  /** One line for people: what is absent, whether the package is installed, and the image's own command. */
+  hint: string;
+}
+
+function hint(modules: string[], pkg: string, install: string, installed: string | null | undefined): string {
+  const what = `${modules.join(', ')} absent`;
+  if (installed === null) return `${what}: ${pkg} is not installed; install it with \`${install}\` (or build the image with it)`;
+  if (installed) return `${what}, though ${pkg} ${installed} is installed (its files were removed, or it is for another kernel); reinstall it: \`${install.replace(/^opkg install/, 'opkg install --force-reinstall')}\``;
+  return `${what}: they come with ${pkg} (${install})`;
 }
 
 export function installCommand(pm: PackageManager | null, pkg = OFFLOAD_PACKAGE): string {
@@ -22,10 +33,12 @@ export function installCommand(pm: PackageManager | null, pkg = OFFLOAD_PACKAGE)
  * Offload modules the DUT has neither loaded (or built in: /sys/module) nor on disk
  * for its running kernel; one shell round trip, busybox-compatible.
  */
-export async function missingOffloadModules(shell: Shell, pm: PackageManager | null): Promise<MissingModules | null> {
+export async function missingOffloadModules(shell: Shell, pm: PackageManager | null, installed?: string | null): Promise<MissingModules | null> {
   const r = await shell.run(
     `for m in ${OFFLOAD_MODULES.join(' ')}; do [ -d /sys/module/$m ] || [ -n "$(find /lib/modules/$(uname -r) -name "$m.ko*" 2>/dev/null | head -n 1)" ] || echo $m; done`,
   );
   const modules = r.stdout.split('\n').map((l) => l.trim()).filter(Boolean);
-  return modules.length ? { modules, package: OFFLOAD_PACKAGE, install: installCommand(pm) } : null;
+  if (!modules.length) return null;
+  const install = installCommand(pm);
+  return { modules, package: OFFLOAD_PACKAGE, install, ...(pm && { installed: installed ?? null }), hint: hint(modules, OFFLOAD_PACKAGE, install, pm ? installed ?? null : undefined) };
 }

@@ -37,5 +37,7 @@ export interface Platform {
   systemLog?(shell: Shell): Promise<string>;
   /** null where the DUT has none (the default image). */
   readonly packageManager: PackageManager | null;
+  /** kmod-nft-offload's installed version; null where it is not installed or there is no package manager. */
+  readonly offloadPackage: string | null;
   readonly bin: { fw4: string; nft: string; ip: string; tc: string; conntrack: string; lsmod: string; dmesg: string; ethtool: string };
 }

@@ -46,7 +46,7 @@ export function consoleReporter(out: NodeJS.WritableStream = process.stdout, err
             : `        no firewall: fw4's table is not in the kernel (fw4 exited ${s.offload.applyExitCode ?? '?'})`);
         }
         const m = s.offload.missing;
-        if (m) lines.push(`        missing offload modules: ${m.modules.join(', ')} (package ${m.package}: ${m.install})`);
+        if (m) lines.push(`        missing offload modules: ${m.hint ?? `${m.modules.join(', ')} (package ${m.package}: ${m.install})`}`);
         for (const a of s.assertions.filter((a) => !a.passed)) lines.push(`        ${a.name}: expected ${a.expected}; actual ${a.actual}`);
       }
       const n = (st: string) => r.scenarios.filter((s) => s.status === st).length;

@@ -10,6 +10,7 @@ import type { LatencyReport } from '../traffic/ping.js';
 import type { OffloadMode } from '../scenario/schema.js';
 import type { Accel } from '../targets/types.js';
 import type { RootfsManifest } from '../images/rootfs-image.js';
+import type { MissingModules } from '../platforms/offload-modules.js';
 import type { RulesetSummary } from '../probes/fw4-ruleset.js';
 
 export const STATUSES = ['passed', 'failed', 'error', 'skipped'] as const;
@@ -130,7 +131,7 @@ export interface ScenarioReport {
     /** The kernel's answer to `flags offload` on each flowtable device alone (null: accepted). */
     refusals?: Record<string, string | null>;
     /** Offload modules absent from the DUT, the package that ships them and how to install it. */
-    missing?: { modules: string[]; package: string; install: string } | null;
+    missing?: MissingModules | null;
   };
   /** The DUT's system: OpenWrt's release, target and package manager, or the default image. */
   platform?: {

@@ -51,7 +51,7 @@ export async function configureDut(
     differences, rendered, kernel,
   };
   if (s.offload !== 'none' || s.expect.offload?.missingModules || s.expect.hostKernel) {
-    report.offload.missing = await missingOffloadModules(dut.shell, platform.packageManager);
+    report.offload.missing = await missingOffloadModules(dut.shell, platform.packageManager, platform.offloadPackage);
   }
   if (kind === 'container') await describeContainerKernel(dut as ContainerDut, report);
   if (applied.output.nftErrors.length) report.offload.kernelError = applied.output.nftErrors.join('\n');

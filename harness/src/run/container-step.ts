@@ -71,10 +71,12 @@ export async function describeContainerKernel(dut: ContainerDut, report: Scenari
   report.container = { ...dut.container, flowtables };
   const m = report.offload.missing;
   if (m) {
+    const install = `on the host: modprobe ${m.modules.join(' ')}`;
     report.offload.missing = {
       modules: m.modules,
       package: `the host's kernel ${dut.container.hostKernel} (a container shares it and cannot load modules)`,
-      install: `on the host: modprobe ${m.modules.join(' ')}`,
+      install,
+      hint: `${m.modules.join(', ')} absent from the host's kernel ${dut.container.hostKernel}, which a container shares and cannot load modules into: ${install}`,
     };
   }
   if (!flowtables.supported && !report.offload.kernelError) report.offload.kernelError = flowtables.error ?? null;

@@ -10,7 +10,7 @@ function report(s: Scenario, firewall: { loaded: boolean; flowtable: boolean }) 
   const r = emptyReport(s);
   r.firewall = { ...firewall, nftErrors: firewall.loaded ? [] : ['/dev/stdin:5:12-13: Error: Could not process rule: No such file or directory'] };
   r.offload.applyExitCode = 0;
-  r.offload.missing = firewall.loaded ? null : { modules: ['nft_flow_offload'], package: 'kmod-nft-offload', install: 'opkg install kmod-nft-offload' };
+  r.offload.missing = firewall.loaded ? null : { modules: ['nft_flow_offload'], package: 'kmod-nft-offload', install: 'opkg install kmod-nft-offload', installed: null, hint: 'nft_flow_offload absent: kmod-nft-offload is not installed; install it with `opkg install kmod-nft-offload` (or build the image with it)' };
   return { ...r, forwardCounterPackets: null };
 }
 
@@ -19,7 +19,19 @@ describe('firewall assertions', () => {
     const s = scenario({ ...base, expect: { offload: { effective: 'none' } } });
     const a = evaluate(s.expect, report(s, { loaded: false, flowtable: false })).find((x) => x.name === 'firewall loaded')!;
     expect(a.passed).toBe(false);
-    expect(a.actual).toBe('no table inet fw4: nft rejected the whole ruleset, yet fw4 exited 0; /dev/stdin:5:12-13: Error: Could not process rule: No such file or directory; missing modules nft_flow_offload (package kmod-nft-offload: opkg install kmod-nft-offload)');
+    expect(a.actual).toBe('no table inet fw4: nft rejected the whole ruleset, yet fw4 exited 0; /dev/stdin:5:12-13: Error: Could not process rule: No such file or directory; nft_flow_offload absent: kmod-nft-offload is not installed; install it with `opkg install kmod-nft-offload` (or build the image with it)');
+  });
+
+  it('an older table kept after a rejected reload is not the configuration loaded: both sides shown', () => {
+    const s = scenario({ ...base, expect: { offload: { effective: 'sw' } } });
+    const r = report(s, { loaded: false, flowtable: false });
+    r.firewall = { ...r.firewall!, present: true, differences: ['flowtable ft: rendered hook ingress priority 0, devices eth0, eth1, counter; kernel none'] };
+    const a = evaluate(s.expect, r).find((x) => x.name === 'firewall loaded')!;
+    expect(a.passed).toBe(false);
+    expect(a.actual).toMatch(/^table inet fw4 is not what fw4 renders for this configuration .*, yet fw4 exited 0: flowtable ft: rendered hook ingress priority 0, devices eth0, eth1, counter; kernel none;/);
+  });
+
+  it('expected absent, it passes', () => {
     const ok = scenario({ ...base, expect: { firewall: { loaded: false } } });
     expect(evaluate(ok.expect, report(ok, { loaded: false, flowtable: false })).find((x) => x.name === 'firewall.loaded')!.passed).toBe(true);
   });
