@@ -6,7 +6,7 @@ import { attachCmd, downCmd, execCmd, holdLabs, sessionsCmd, shellCmd, type Held
 import { onStopSignals } from '../util/stop-signals.js';
 import { reexecRootless, wantsRootless } from '../util/rootless.js';
 import { reportCmd } from './report.js';
-import { parseImageRef } from '../images/image-ref.js';
+import { parseImageOption } from '../images/image-ref.js';
 import { consoleReporter } from '../report/console.js';
 import { githubReporter } from '../report/github.js';
 import { htmlReporter } from '../report/html.js';
@@ -135,6 +135,7 @@ async function runCmd(args: string[]): Promise<number> {
   const all = await loadScenarios(positionals);
   if (values.board && values.image) throw new UserError('give --board or --image, not both: a board runs its own firmware');
   if (values.flash && !values.board) throw new UserError('--flash needs --board: it flashes that board before its scenarios');
+  const image = values.image === undefined ? undefined : parseImageOption(values.image, process.cwd());
   const board = values.board === undefined ? undefined : await loadBoard(values.board, values.flash);
   const scenarios = shard ? selectShard(all, shard) : all;
   if (shard) process.stderr.write(`hil: shard ${shard.index}/${shard.count}: ${scenarios.length} of ${all.length} scenario(s)${scenarios.length ? `: ${scenarios.map((x) => x.name).join(', ')}` : ''}\n`);
@@ -160,7 +161,7 @@ async function runCmd(args: string[]): Promise<number> {
   const stopListening = onStopSignals(onSignal);
   try {
     const report = await run({
-      scenarios, outDir, runId: id, jobs, measureJobs, board, cold: values.cold, retries, shard: shard && { ...shard, of: all.length }, image: values.image === undefined ? undefined : parseImageRef(values.image, process.cwd()), signal: ac.signal,
+      scenarios, outDir, runId: id, jobs, measureJobs, board, cold: values.cold, retries, shard: shard && { ...shard, of: all.length }, image, signal: ac.signal,
       reporters: [consoleReporter(), jsonReporter(outDir), junitReporter(outDir), htmlReporter(outDir), githubReporter()],
       keep: values['keep-on-failure'] ? (h) => held.push(h) : undefined,
       // Inside the run: a kept lab's container engine and board stay the run's until it is down.

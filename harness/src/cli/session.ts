@@ -1,6 +1,6 @@
 import { connect } from 'node:net';
 import { execa } from 'execa';
-import { parseImageRef } from '../images/image-ref.js';
+import { parseImageOption } from '../images/image-ref.js';
 import { consoleReporter } from '../report/console.js';
 import { jsonReporter } from '../report/json.js';
 import { run } from '../run/run.js';
@@ -64,6 +64,7 @@ export async function shellCmd(argv: string[], outDir: string, runId: string): P
   if (positionals.length !== 1) throw new UserError('shell needs exactly one scenario file');
   const scenarios = await loadScenarios(positionals);
   if (scenarios.length !== 1) throw new UserError(`shell needs one scenario; ${positionals[0]} holds ${scenarios.length}`);
+  const image = values.image === undefined ? undefined : parseImageOption(values.image, process.cwd());
   const ac = new AbortController();
   let live: Session | undefined;
   // Ctrl-C while the lab comes up, a kill, or the terminal closing (SIGHUP): torn down, not left.
@@ -91,7 +92,7 @@ export async function shellCmd(argv: string[], outDir: string, runId: string): P
   };
   try {
     const report = await run({
-      scenarios, outDir, runId, jobs: 1, cold: values.cold, image: values.image === undefined ? undefined : parseImageRef(values.image, process.cwd()),
+      scenarios, outDir, runId, jobs: 1, cold: values.cold, image,
       board: values.board === undefined ? undefined : await loadBoard(values.board),
       signal: ac.signal, interactive, reporters: [consoleReporter(process.stdout, process.stderr, false), jsonReporter(outDir)],
     });

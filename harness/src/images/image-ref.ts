@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { UserError } from '../util/errors.js';
 
@@ -45,4 +46,27 @@ export function describeRef(r: ImageRef): string {
     case 'url': return `${r.url}#sha256=${r.sha256}`;
     case 'pair': return `kernel=${describeRef(r.kernel)},rootfs=${describeRef(r.rootfs)}`;
   }
+}
+
+/**
+ * `--image` as given on the command line: a local file must be there before anything starts
+ * (a usage error, exit 2, naming the path); URLs are fetched later.
+ */
+export function parseImageOption(ref: string, baseDir: string): ImageRef {
+  const r = parseImageRef(ref, baseDir);
+  const check = (x: ImageRef) => {
+    if (x.kind === 'pair') return [x.kernel, x.rootfs].forEach(check);
+    if (x.kind !== 'file') return;
+    const st = (() => {
+      try {
+        return statSync(x.path);
+      } catch {
+        return undefined;
+      }
+    })();
+    if (!st) throw new UserError(`--image ${x.path}: no such file`);
+    if (!st.isFile()) throw new UserError(`--image ${x.path}: not a regular file`);
+  };
+  check(r);
+  return r;
 }

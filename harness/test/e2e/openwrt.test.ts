@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -46,11 +46,12 @@ describe('--image, end to end', () => {
     expect(await leftovers()).toEqual([]);
   }, 180_000);
 
-  it('an image that is not there, or of no known layout: status error naming the file', async () => {
+  it('--image naming a file that is not there: a usage error before anything starts', async () => {
     const out = tmp();
     const r = await hil(['run', 'scenarios/openwrt/sw-offload-openwrt.yaml', '--image', '/nonexistent/openwrt.img.gz', '--out', out]);
-    expect(r.exitCode).toBe(1);
-    expect(readReport(out).scenarios[0]).toMatchObject({ status: 'error', reason: 'image not found: /nonexistent/openwrt.img.gz' });
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain('--image /nonexistent/openwrt.img.gz: no such file');
+    expect(existsSync(join(out, 'report.json'))).toBe(false);
   });
 });
 
