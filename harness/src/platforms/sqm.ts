@@ -45,16 +45,18 @@ export function sqmTcCommands(sqm: Sqm, wan: string, tc: string, ip: string): { 
 export const SQM_PACKAGE = 'sqm-scripts';
 
 /**
- * sqm-scripts' own configuration (/etc/config/sqm, one queue section), applied by its init
- * script: on OpenWrt the harness shapes the way a user would. Rates are in kbit/s; 0 leaves
- * that direction unshaped, as sqm-scripts reads it.
+ * sqm-scripts' own configuration (/etc/config/sqm), applied by its init script: on OpenWrt
+ * the harness shapes the way a user would. The queue section already written for the WAN
+ * interface is the one used (OpenWrt's default config has `config queue 'eth1'`, disabled):
+ * a second section for the same interface would leave which one wins to sqm-scripts' order.
+ * Rates are in kbit/s; 0 leaves that direction unshaped, as sqm-scripts reads it.
  */
 export function sqmUciCommands(sqm: Sqm, wan: string): { commands: string[]; devices: SqmDevices } {
-  const set = (k: string, v: string | number) => `uci set sqm.hil.${k}='${v}'`;
+  const set = (k: string, v: string | number) => `uci set "sqm.$s.${k}=${v}"`;
   return {
     commands: [
-      'uci -q delete sqm.hil',
-      'uci set sqm.hil=queue',
+      `s=$(uci -q show sqm | sed -n "s/^sqm\\.\\([^.]*\\)\\.interface='${wan}'$/\\1/p" | head -n 1)`,
+      '{ [ -n "$s" ] || { s=hil; uci set sqm.hil=queue; }; }',
       set('enabled', 1),
       set('interface', wan),
       set('upload', sqm.egress ? kbit(sqm.egress) : 0),

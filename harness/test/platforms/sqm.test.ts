@@ -29,9 +29,9 @@ describe('sqm-scripts trees as tc commands', () => {
 
   it('OpenWrt: one sqm queue section in kbit/s, 0 for an unshaped direction', () => {
     const { commands } = sqmUciCommands({ qdisc: 'cake', egress: '20M' }, 'eth1');
-    expect(commands).toContain("uci set sqm.hil.upload='20000'");
-    expect(commands).toContain("uci set sqm.hil.download='0'");
-    expect(commands).toContain("uci set sqm.hil.script='piece_of_cake.qos'");
+    expect(commands).toContain('uci set "sqm.$s.upload=20000"');
+    expect(commands).toContain('uci set "sqm.$s.download=0"');
+    expect(commands).toContain('uci set "sqm.$s.script=piece_of_cake.qos"');
     expect(commands.at(-1)).toBe('/etc/init.d/sqm restart');
   });
 });
