@@ -15,9 +15,10 @@ say() { printf 'setup: %s\n' "$*" >&2; }
 # chromium: the HTML report is tested in a real headless browser (playwright-core drives it).
 # dropbear-bin, openssl: the tests' stand-in board runs Debian's dropbear, with a root password hashed by openssl.
 # docker.io: container DUTs and lab hosts (the harness starts its own dockerd when no engine runs, and stops it).
+# libarchive-tools (bsdtar): an OpenWrt rootfs tarball becomes an initramfs (tar to cpio, owners kept, no root needed).
 PACKAGES=(qemu-system-x86 qemu-utils iperf3 iproute2 iputils-ping chromium nftables conntrack busybox-static ethtool kmod xz-utils procps
   ovmf qemu-system-arm qemu-efi-aarch64 gzip
-  make gcc binutils dropbear-bin openssl docker.io)
+  make gcc binutils dropbear-bin openssl docker.io libarchive-tools)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -55,15 +55,94 @@ describe('--image, end to end', () => {
   });
 });
 
-// The shipped OpenWrt scenarios on a real OpenWrt image. No image can be downloaded on the
-// machines this project is built on, so without HIL_OPENWRT_IMAGE this suite says so and skips.
+// The shipped OpenWrt scenarios on a real OpenWrt userland: the root filesystem tarballs
+// in ../shared/openwrt beside the clone (HIL_OPENWRT_DIR elsewhere), used as a user's own
+// firmware build would be. Where the folder is absent (a user's clone), the suite says so.
+const OPENWRT_DIR = process.env.HIL_OPENWRT_DIR ?? join(root, '..', 'shared', 'openwrt');
+const tarball = (name: string) => join(OPENWRT_DIR, name);
+const HAVE_ROOTFS = existsSync(tarball('openwrt-x86-64-rootfs.tar.gz'));
+const byName = (rep: RunReport) => Object.fromEntries(rep.scenarios.map((s) => [s.name, s]));
+const why = (s: RunReport['scenarios'][number]) => `${s.name}: ${s.reason ?? s.assertions.filter((a) => !a.passed).map((a) => a.actual).join('; ')}`;
+// The shipped default-image scenarios that make sense on stock OpenWrt (no simulated engine, no netdevsim).
+const ON_STOCK = ['sw-offload', 'udp-offload', 'ipv6-offload', 'no-offload', 'hw-fallback', 'logging-sw-offload', 'logging-no-offload', 'ct-accounting'];
+
+describe.runIf(HAVE_ROOTFS)(`real OpenWrt root filesystems (${OPENWRT_DIR})`, () => {
+  it('stock: scenarios/openwrt and the default-image scenarios pass; the report names firewall4, the release and whose kernel ran', async () => {
+    const out = tmp();
+    const r = await hil(['run', 'scenarios/openwrt/', ...ON_STOCK.map((n) => `scenarios/${n}.yaml`), 'scenarios/sqm-sw-offload.yaml',
+      '--image', tarball('openwrt-x86-64-rootfs.tar.gz'), '--out', out]);
+    const rep = readReport(out);
+    const by = byName(rep);
+    for (const s of rep.scenarios.filter((x) => x.name !== 'sqm-sw-offload')) expect(s.status, why(s)).toBe('passed');
+    // Stock images have no sqm-scripts: one line naming the package and the image's command.
+    expect(by['sqm-sw-offload']).toMatchObject({ status: 'error', reason: expect.stringMatching(/^sqm: this OpenWrt image has no sqm-scripts .*opkg install sqm-scripts/) });
+    expect(r.exitCode).toBe(1);
+    const sw = by['sw-offload-openwrt']!;
+    expect(sw.platform).toMatchObject({ name: 'openwrt', packageManager: 'opkg', firewall4: '2023-09-01-598d9fbb-1', description: 'ImmortalWrt SNAPSHOT r0-639f5c5', offloadPackage: '6.1.82-1' });
+    expect(sw.boot!.kernel).toMatchObject({ by: 'offload-hil', package: expect.stringMatching(/^linux-image-6\.1\./), release: expect.stringMatching(/^6\.1\./) });
+    expect(sw.rootfs!.kernel.release).toBe(sw.boot!.kernel!.release);
+    expect(sw.rootfs!.modules.shipped).toEqual(expect.arrayContaining(['nft_flow_offload', 'nf_flow_table_inet', 'nf_flow_table', 'virtio_net', 'bridge']));
+    expect(sw.rootfs!.modules.byPackage['kmod-nft-offload']).toEqual(['nf_flow_table_inet', 'nft_flow_offload']);
+    expect(sw.firewall).toMatchObject({ loaded: true, present: true, differences: [] });
+    // One cold boot per DUT configuration; the rest restore it.
+    expect(rep.scenarios.filter((s) => s.boot?.kind === 'cold').length).toBeLessThanOrEqual(2);
+    const fb = by['hw-fallback-openwrt']!;
+    expect(fb.offload.warning).toBe('[!] Hardware flow offloading unavailable, falling back to software offloading');
+    expect(readFileSync(fb.systemLog!, 'utf8')).not.toMatch(/Hardware flow offloading unavailable/);
+    // Withheld from an image that has the package: installed, yet absent, and how to get them back.
+    const mm = by['module-missing-openwrt']!;
+    expect(mm.offload.missing).toMatchObject({ modules: ['nf_flow_table_inet', 'nft_flow_offload'], installed: '6.1.82-1', install: 'opkg install kmod-nft-offload' });
+    expect(mm.firewall).toMatchObject({ loaded: false, present: true });
+    expect(mm.firewall!.differences).toContain('flowtable ft: rendered hook ingress priority 0, devices eth0, eth1, counter; kernel none');
+    expect(await leftovers()).toEqual([]);
+  }, 1_200_000);
+
+  it('without kmod-nft-offload: the firewall\'s real outcome, the package not installed, the image\'s own install command', async () => {
+    const out = tmp();
+    const r = await hil(['run', 'scenarios/openwrt/module-missing-openwrt.yaml', 'scenarios/openwrt/sw-offload-openwrt.yaml',
+      '--image', tarball('openwrt-x86-64-rootfs-no-offload.tar.gz'), '--out', out]);
+    expect(r.exitCode).toBe(1);
+    const by = byName(readReport(out));
+    const mm = by['module-missing-openwrt']!;
+    expect(mm.status, why(mm)).toBe('passed');
+    expect(mm.platform!.offloadPackage).toBeNull();
+    expect(mm.rootfs!.modules.shipped).not.toContain('nft_flow_offload');
+    expect(mm.rootfs!.modules.shipped).toContain('nf_flow_table');
+    // Without the package, sw offload fails, and says why and what to run.
+    const sw = by['sw-offload-openwrt']!;
+    expect(sw.status).toBe('failed');
+    expect(sw.offload.missing).toMatchObject({ modules: ['nf_flow_table_inet', 'nft_flow_offload'], installed: null });
+    expect(sw.offload.missing!.hint).toBe('nf_flow_table_inet, nft_flow_offload absent: kmod-nft-offload is not installed; install it with `opkg install kmod-nft-offload` (or build the image with it)');
+    // nft rejected the new ruleset whole: the table from boot is still there, fw4 said 0.
+    expect(sw.offload.applyExitCode).toBe(0);
+    expect(sw.firewall).toMatchObject({ loaded: false, present: true });
+    expect(sw.assertions.find((a) => a.name === 'firewall loaded')!.actual).toMatch(/^table inet fw4 is not what fw4 renders for this configuration/);
+    expect(await leftovers()).toEqual([]);
+  }, 900_000);
+
+  it('with sqm-scripts: the SQM scenarios shape through the real sqm-scripts', async () => {
+    const out = tmp();
+    const r = await hil(['run', 'scenarios/sqm-sw-offload.yaml', 'scenarios/sqm-ingress-sw-offload.yaml', 'scenarios/sqm-no-offload.yaml',
+      '--image', tarball('openwrt-x86-64-rootfs-sqm.tar.gz'), '--out', out]);
+    const rep = readReport(out);
+    for (const s of rep.scenarios) expect(s.status, why(s)).toBe('passed');
+    expect(r.exitCode).toBe(0);
+    for (const s of rep.scenarios) expect(readFileSync(s.systemLog!, 'utf8')).toMatch(/SQM: piece_of_cake\.qos was started on eth1 successfully/);
+    expect(await leftovers()).toEqual([]);
+  }, 900_000);
+});
+describe.skipIf(HAVE_ROOTFS)('real OpenWrt root filesystems', () => {
+  it.skip(`skipped: no ${tarball('openwrt-x86-64-rootfs.tar.gz')} (set HIL_OPENWRT_DIR to a folder with the OpenWrt rootfs tarballs)`, () => {});
+});
+
+// A user's own OpenWrt image (a combined disk image, say), when HIL_OPENWRT_IMAGE names one.
 describe.runIf(IMAGE)(`OpenWrt image ${IMAGE ?? ''}`, () => {
   it('sw-offload-openwrt, hw-fallback-openwrt and module-missing-openwrt pass', async () => {
     const out = tmp();
     const r = await hil(['run', 'scenarios/openwrt/', '--image', IMAGE!, '--out', out, '--jobs', '1']);
     const rep = readReport(out);
-    const by = Object.fromEntries(rep.scenarios.map((s) => [s.name, s]));
-    for (const s of rep.scenarios) expect(s.status, `${s.name}: ${s.reason ?? s.assertions.filter((a) => !a.passed).map((a) => a.actual).join('; ')}`).toBe('passed');
+    const by = byName(rep);
+    for (const s of rep.scenarios) expect(s.status, why(s)).toBe('passed');
     expect(r.exitCode).toBe(0);
     expect(by['sw-offload-openwrt']!.platform).toMatchObject({ name: 'openwrt' });
     expect(by['hw-fallback-openwrt']!.offload.warning).toBe('[!] Hardware flow offloading unavailable, falling back to software offloading');
