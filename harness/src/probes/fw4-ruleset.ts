@@ -8,6 +8,10 @@ export interface RulesetSummary {
   /** Named sets and maps. */
   sets: string[];
   flowtables: Record<string, { hook: string; priority: number; devices: string[]; offload: boolean; counter: boolean }>;
+  /** Kernel side only: the `flow add @ft` rule of the forward chain, where it is and what it matches. */
+  offloadRule?: { chain: string; index: number; match: string; flowtable: string } | null;
+  /** Kernel side only: where masquerading applies (output devices, and the family when it is limited to one). */
+  masquerade?: { devices: string[]; family: string }[];
 }
 
 const PRIORITIES: Record<string, number> = { raw: -300, mangle: -150, dstnat: -100, filter: 0, security: 50, srcnat: 100 };
@@ -60,6 +64,19 @@ export function summarizeRendered(text: string): RulesetSummary {
 
 type Obj = Record<string, unknown>;
 
+const L4: Record<string, string> = { 6: 'tcp', 17: 'udp', 1: 'icmp', 58: 'ipv6-icmp' };
+const value = (v: unknown): string =>
+  v && typeof v === 'object' && 'set' in (v as Obj) ? `{ ${((v as Obj).set as unknown[]).map(value).join(', ')} }` : Array.isArray(v) ? `{ ${v.map(value).join(', ')} }` : String(v);
+
+/** A match expression in words, as nft lists it; protocol numbers (nft 1.0.6 lists them so) as names. */
+function describeMatch(m: Obj): { key: string; text: string; values: string[] } {
+  const left = m.left as Obj;
+  const key = left.meta ? `meta ${String((left.meta as Obj).key)}` : left.ct ? `ct ${String((left.ct as Obj).key)}` : JSON.stringify(left);
+  const raw = (m.right && typeof m.right === 'object' && 'set' in (m.right as Obj) ? (m.right as Obj).set : m.right) as unknown;
+  const values = (Array.isArray(raw) ? raw : [raw]).map((x) => (key === 'meta l4proto' ? L4[String(x)] ?? String(x) : value(x)));
+  return { key, text: `${key} ${values.length > 1 ? `{ ${values.join(', ')} }` : values[0]}`, values };
+}
+
 /** `nft -j list table inet fw4` and `nft list flowtables` (flags are only in the text). */
 export function summarizeKernel(json: string, flowtablesText: string): RulesetSummary | null {
   const out: RulesetSummary = { chains: {}, sets: [], flowtables: {} };
@@ -67,6 +84,25 @@ export function summarizeKernel(json: string, flowtablesText: string): RulesetSu
   const ours = (o: Obj) => o.family === 'inet' && o.table === 'fw4';
   if (!items.some((i) => i.table && (i.table as Obj).family === 'inet' && (i.table as Obj).name === 'fw4')) return null;
   const flags = parseFlowtableFlags(flowtablesText);
+  const rules: { chain: string; expr: Obj[] }[] = [];
+  for (const i of items) {
+    if (i.rule && ours(i.rule as Obj)) rules.push({ chain: String((i.rule as Obj).chain), expr: ((i.rule as Obj).expr as Obj[]) ?? [] });
+  }
+  const matches = (expr: Obj[]) => expr.filter((e) => e.match).map((e) => describeMatch(e.match as Obj));
+  const forward = rules.filter((r) => r.chain === 'forward');
+  const fi = forward.findIndex((r) => r.expr.some((e) => e.flow));
+  out.offloadRule = fi < 0 ? null : {
+    chain: 'forward', index: fi, match: matches(forward[fi]!.expr).map((m) => m.text).join(' '),
+    flowtable: String(((forward[fi]!.expr.find((e) => e.flow)!.flow as Obj).flowtable)).replace(/^@/, ''),
+  };
+  // A masquerade rule's own oifname match, or that of the rules jumping to its chain (fw4: srcnat -> srcnat_wan).
+  out.masquerade = rules.filter((r) => r.expr.some((e) => 'masquerade' in e)).map((r) => {
+    const own = matches(r.expr);
+    const via = rules.filter((j) => j.expr.some((e) => (e.jump as Obj | undefined)?.target === r.chain)).flatMap((j) => matches(j.expr));
+    const devices = [...own, ...via].filter((m) => m.key === 'meta oifname').flatMap((m) => m.values);
+    const family = own.find((m) => m.key === 'meta nfproto')?.values.join(', ') ?? 'any';
+    return { devices: devices.sort(), family };
+  });
   for (const i of items) {
     const c = (i.chain ?? i.rule ?? i.set ?? i.map ?? i.flowtable) as Obj | undefined;
     if (!c || !ours(c)) continue;

@@ -30,6 +30,16 @@ describe('images/default fw4', () => {
     expect(r.stderr).toBe('');
   });
 
+  it("the forward counter and log rules come after the offload rule, where firewall4 puts a chain-pre include", async () => {
+    const r = await fw4('flow_offloading=1\nforward_counter=1\nforward_log=200\n', 'print');
+    const forward = r.stdout.slice(r.stdout.indexOf('chain forward')).split('\n');
+    expect(forward.slice(2, 5)).toEqual([
+      '\t\tmeta l4proto { tcp, udp } flow offload @ft;',
+      '\t\tmeta l4proto { tcp, udp } limit rate 200/second log prefix "hil-fwd: " level info',
+      '\t\tmeta l4proto { tcp, udp } counter comment "hil: forward-chain counter"',
+    ]);
+  });
+
   it('no offloading: no flowtable, no offload rule', async () => {
     const r = await fw4('flow_offloading=0\n', 'print');
     expect(r.stdout).not.toMatch(/flowtable|flow offload/);

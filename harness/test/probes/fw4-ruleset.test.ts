@@ -32,4 +32,14 @@ describe("fw4's rendered ruleset against the kernel's", () => {
     expect(summarizeKernel('{"nftables": [{"metainfo": {"version": "1.0.9"}}]}', '')).toBeNull();
     expect(rulesetDifferences(summarizeRendered(fx('openwrt-fw4-print-sw.nft')), null)).toEqual(['the kernel has no table inet fw4']);
   });
+
+  it("where the offload rule sits and where masquerading applies, read from the kernel: real firewall4 and the default image's stand-in agree", () => {
+    const real = summarizeKernel(fx('openwrt-nft-ruleset-sw.json'), fx('openwrt-nft-list-flowtables-sw.txt'))!;
+    // nft 1.0.6 on the default image lists l4proto as numbers; the summary names them.
+    const imitation = summarizeKernel(fx('nft-ruleset-sw.json'), '')!;
+    for (const k of [real, imitation]) {
+      expect(k.offloadRule).toEqual({ chain: 'forward', index: 0, match: 'meta l4proto { tcp, udp }', flowtable: 'ft' });
+      expect(k.masquerade).toEqual([{ devices: ['eth1'], family: 'ipv4' }]);
+    }
+  });
 });
