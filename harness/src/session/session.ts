@@ -22,12 +22,16 @@ export interface SessionInfo {
 }
 
 /**
- * Replaces the DUT's command agent with an interactive shell on the same console. The agent
- * evaluates the line and never answers: from here on the console is a person's.
+ * Gives the console to an interactive shell started by the DUT's command agent, which waits
+ * for it and never answers: from here on the console is a person's. The agent runs in the
+ * console's session with the console as its controlling terminal, so the shell has job
+ * control: Ctrl-C and Ctrl-Z reach the foreground command. A child, not `exec`: on the
+ * default image the agent is PID 1, and the kernel never stops (Ctrl-Z) a job whose shell
+ * is init, taking its process group for orphaned.
  */
 export function handOverConsole(con: DutConsole): void {
   con.note('console handed over to an interactive shell');
-  con.write(`hil-shell P stty sane </proc/self/fd/1; PS1='dut# '; export PS1; exec /bin/sh -i </proc/self/fd/1 >/proc/self/fd/1 2>&1\n`);
+  con.write(`hil-shell P stty sane </proc/self/fd/1; PS1='dut# '; export PS1; /bin/sh -i </proc/self/fd/1 >/proc/self/fd/1 2>&1\n`);
 }
 
 /**

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { RunReport } from '../../src/report/types.js';
 import { cacheDir } from '../../src/util/paths.js';
 import { leftovers } from './leftovers.js';
+import { checkJobControl, onTerminal } from './terminal.js';
 import { gptEfiDisk } from '../images/disk-images.js';
 
 const root = new URL('../../../', import.meta.url).pathname;
@@ -156,6 +157,15 @@ describe.runIf(HAVE_ROOTFS)(`real OpenWrt root filesystems (${OPENWRT_DIR})`, ()
     }
     expect(await leftovers()).toEqual([]);
   }, 900_000);
+
+  it('hil shell on OpenWrt: the console is the shell\'s controlling terminal (Ctrl-C, Ctrl-Z)', async () => {
+    const t = onTerminal(['shell', '--image', tarball('openwrt-x86-64-rootfs.tar.gz'), 'scenarios/openwrt/hw-fallback-openwrt.yaml']);
+    const screen = await checkJobControl(t);
+    expect(screen).not.toMatch(/can't access tty|job control turned off/);
+    t.p.write('\x1d');
+    expect(await t.exited).toBe(0);
+    expect(await leftovers()).toEqual([]);
+  }, 600_000);
 
   it('with sqm-scripts: the SQM scenarios shape through the real sqm-scripts', async () => {
     const out = tmp();

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { leftovers } from './leftovers.js';
-import { onTerminal } from './terminal.js';
+import { checkJobControl, onTerminal } from './terminal.js';
 
 const root = new URL('../../../', import.meta.url).pathname;
 const hilJs = join(root, 'harness/bin/hil.js');
@@ -33,6 +33,15 @@ describe('maintainer workflow', () => {
     expect((await hil(['exec', 'lan', '--', 'true'])).stderr).toMatch(/no live lab/);
     expect(await leftovers()).toEqual([]);
   }, 180_000);
+
+  it('hil shell: the console is the shell\'s controlling terminal: Ctrl-C ends a running ping, Ctrl-Z stops it', async () => {
+    const t = onTerminal(['shell', 'scenarios/hw-fallback.yaml']);
+    const screen = await checkJobControl(t);
+    expect(screen).not.toMatch(/can't access tty|job control turned off/);
+    t.p.write('\x1d');
+    expect(await t.exited).toBe(0);
+    expect(await leftovers()).toEqual([]);
+  }, 300_000);
 
   it('hil shell: Ctrl-C while the lab comes up, or the terminal going away (SIGHUP) once it is up, tears the lab down', async () => {
     const a = onTerminal(['shell', 'scenarios/sw-offload.yaml']);

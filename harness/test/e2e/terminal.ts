@@ -20,3 +20,24 @@ export function onTerminal(args: string[], env: Record<string, string> = {}) {
   };
   return { p, exited, waitFor, screen: () => screen };
 }
+
+/**
+ * At `hil shell`'s DUT prompt, as a person on a router's console: Ctrl-C ends a running
+ * ping and gives the prompt back, Ctrl-Z stops one into a job. Returns what the screen showed.
+ */
+export async function checkJobControl(t: ReturnType<typeof onTerminal>): Promise<string> {
+  await t.waitFor(/this terminal is the DUT console/, 0, 300_000);
+  t.p.write('\r');
+  let at = await t.waitFor(/dut# /);
+  t.p.write('ping 10.99.0.1\r');
+  at = await t.waitFor(/bytes from 10\.99\.0\.1[\s\S]*bytes from 10\.99\.0\.1/, at, 20_000);
+  t.p.write('\x03');
+  at = await t.waitFor(/packet loss[\s\S]*dut# /, at, 10_000);
+  t.p.write('ping 10.99.0.1\r');
+  at = await t.waitFor(/bytes from 10\.99\.0\.1/, at, 20_000);
+  t.p.write('\x1a');
+  at = await t.waitFor(/Stopped +ping 10\.99\.0\.1[\s\S]*dut# /, at, 10_000);
+  t.p.write('kill %1\r');
+  await t.waitFor(/dut# /, at, 10_000);
+  return t.screen();
+}
