@@ -50,6 +50,8 @@ export interface ContainerInfo {
   rootfs: string;
   id: string;
   hostKernel: string;
+  /** PID 1: OpenWrt's procd, or an idle shell (the harness works in the container by exec). */
+  init: 'procd' | 'idle';
 }
 
 export interface ContainerDut extends ConsoleDut {
@@ -63,13 +65,18 @@ export interface ContainerDut extends ConsoleDut {
  * host's kernel. stop() writes its logs to the transcript and removes it.
  */
 export async function startContainerDut(
-  docker: Docker, o: { image: string; rootfs: string; engine: string; lab: Lab; transcript: string; runId: string; commandTimeoutMs: number },
+  docker: Docker, o: { image: string; rootfs: string; init: 'idle' | 'procd'; engine: string; lab: Lab; transcript: string; runId: string; commandTimeoutMs: number },
 ): Promise<{ dut: ContainerDut; boot: BootReport }> {
   const start = performance.now();
   const container = await docker.createContainer({
     name: `hil-${o.lab.names.id}-dut`,
     Image: o.image,
-    Cmd: IDLE_CMD,
+    // An OpenWrt root filesystem runs as OpenWrt's own container images do: procd as PID 1
+    // (`container` tells procd it is in one: no mounts of its own, no kernel modules). It
+    // starts once the lab's links are in: OpenWrt names lan and wan after the NICs its first
+    // boot finds (board.json), and the engine can only move them in after the start.
+    Cmd: o.init === 'procd' ? ['/bin/sh', '-c', 'while [ ! -e /sys/class/net/eth1 ]; do sleep 1; done; exec /sbin/init'] : IDLE_CMD,
+    ...(o.init === 'procd' && { Env: ['container=docker'] }),
     Labels: ownerLabels(o.runId),
     // /proc/sys writable: the router sets its own network namespace's sysctls (forwarding,
     // DAD, conntrack accounting); without CAP_SYS_ADMIN it cannot touch the host's global ones.
@@ -114,7 +121,7 @@ export async function startContainerDut(
     const dut: ContainerDut = {
       shell, console: con, accel: 'container', accelReason: `container on ${o.engine} (the host's kernel)`, bootMs,
       banner: { kernel: uname.stdout.trim() },
-      container: { engine: o.engine, image: o.image, rootfs: o.rootfs, id: container.id, hostKernel: uname.stdout.trim() },
+      container: { engine: o.engine, image: o.image, rootfs: o.rootfs, id: container.id, hostKernel: uname.stdout.trim(), init: o.init },
       stop: remove,
     };
     return { dut, boot: { kind: 'container', ms: Math.round(bootMs), guest: dut.banner, snapshot: { key: null, action: 'disabled', note: 'container' }, warnings: [] } };

@@ -1,3 +1,5 @@
+import { execa } from 'execa';
+import { parseOpenWrtRelease } from '../platforms/openwrt-release.js';
 import { sha256File } from '../util/sha256-file.js';
 import type Docker from 'dockerode';
 
@@ -36,4 +38,10 @@ export async function importRootfs(docker: Docker, tarball: string, runId: strin
     throw new Error(`importing ${tarball} as a container image failed: ${failed?.errorDetail?.message ?? failed?.error ?? 'the engine made no image'}`);
   }
   return { ref, sha256: digest, imported: true };
+}
+
+/** Whether a root filesystem tarball (plain or compressed) is OpenWrt's: it has /etc/openwrt_release. */
+export async function isOpenWrtRootfs(tarball: string): Promise<boolean> {
+  const r = await execa('bsdtar', ['-xOf', tarball, 'etc/openwrt_release', './etc/openwrt_release'], { reject: false });
+  return parseOpenWrtRelease(String(r.stdout)) !== null;
 }

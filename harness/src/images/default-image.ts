@@ -25,6 +25,8 @@ export interface BootImage {
   /** This run's writable copy of the firmware's variable store (EFI profiles). */
   firmwareVars?: string;
   kernelRelease?: string;
+  /** The Debian package the kernel came from (the default image). */
+  kernelPackage?: { package: string; version: string };
   modules?: string[];
 }
 
@@ -80,6 +82,7 @@ export async function loadDefaultImage(): Promise<BootImage> {
     kernel: join(dir, m.files.kernel),
     initrd: join(dir, m.files.initrd),
     kernelRelease: m.kernel.release,
+    kernelPackage: { package: m.kernel.package, version: m.kernel.version },
     modules: m.modules.split(',').filter(Boolean),
   };
 }

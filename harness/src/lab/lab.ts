@@ -66,6 +66,10 @@ export class Lab {
         // A container DUT: its ends (peers) go into its network namespace once it runs.
         await ipIn(ns.dut, 'link', 'add', taps.lan, 'type', 'veth', 'peer', 'name', lab.names.peers.lan);
         await ipIn(ns.dut, 'link', 'add', taps.wan, 'type', 'veth', 'peer', 'name', lab.names.peers.wan);
+        // Up from the start, as a VM's taps are: the DUT's ends have carrier as it boots
+        // (OpenWrt's netifd builds br-lan only over a port that has it).
+        await ipIn(ns.dut, 'link', 'set', taps.lan, 'up');
+        await ipIn(ns.dut, 'link', 'set', taps.wan, 'up');
       } else {
         await ipIn(ns.dut, 'tuntap', 'add', 'dev', taps.lan, 'mode', 'tap');
         await ipIn(ns.dut, 'tuntap', 'add', 'dev', taps.wan, 'mode', 'tap');

@@ -18,26 +18,33 @@ const FORWARD_PRE_FILE = '/etc/hil-forward-pre.nft';
  */
 export class OpenWrtPlatform implements Platform {
   readonly name = 'openwrt';
-  readonly devices = { lan: 'br-lan', wan: 'eth1' };
+  readonly devices: { lan: string; wan: string };
   readonly bin = { fw4: 'fw4', nft: '/usr/sbin/nft', ip: '/sbin/ip', tc: 'tc', conntrack: 'conntrack', lsmod: 'lsmod', dmesg: 'dmesg', ethtool: 'ethtool' };
 
   private constructor(
     readonly release: OpenWrtRelease, readonly packageManager: PackageManager | null, readonly offloadPackage: string | null,
     /** The installed firewall4's version, as the package manager records it. */
     readonly firewall4: string | null,
-  ) {}
+    /**
+     * A container: netifd cannot build br-lan there (an unprivileged container's /sys is
+     * read-only; netifd says "Error adding bridge"), so lan is its eth0 itself.
+     */
+    readonly inContainer = false,
+  ) {
+    this.devices = { lan: inContainer ? 'eth0' : 'br-lan', wan: 'eth1' };
+  }
 
   /** null when the DUT is not OpenWrt (no /etc/openwrt_release). */
-  static async detect(shell: Shell): Promise<OpenWrtPlatform | null> {
+  static async detect(shell: Shell, o: { container?: boolean } = {}): Promise<OpenWrtPlatform | null> {
     const rel = await shell.run('cat /etc/openwrt_release');
     const release = rel.exitCode === 0 ? parseOpenWrtRelease(rel.stdout) : null;
     if (!release) return null;
     // OpenWrt 25.x uses apk; earlier releases opkg.
     const pmOut = await shell.run('if command -v apk >/dev/null; then echo apk; elif command -v opkg >/dev/null; then echo opkg; fi');
     const pm = (pmOut.stdout.trim() || null) as PackageManager | null;
-    if (!pm) return new OpenWrtPlatform(release, null, null, null);
+    if (!pm) return new OpenWrtPlatform(release, null, null, null, o.container);
     const listed = (await shell.run(`${listInstalledCommand(pm, OFFLOAD_PACKAGE)}; ${listInstalledCommand(pm, 'firewall4')}`)).stdout;
-    return new OpenWrtPlatform(release, pm, installedVersion(pm, OFFLOAD_PACKAGE, listed), installedVersion(pm, 'firewall4', listed));
+    return new OpenWrtPlatform(release, pm, installedVersion(pm, OFFLOAD_PACKAGE, listed), installedVersion(pm, 'firewall4', listed), o.container);
   }
 
   /**
@@ -53,7 +60,8 @@ export class OpenWrtPlatform implements Platform {
     // Checked in order, each only once the one before holds: the later ones are cheap then.
     const checks: [string, string][] = [
       ['procd', "logread 2>/dev/null | grep -q 'init complete'"],
-      ['lan', "ubus call network.interface.lan status 2>/dev/null | grep -q '\"up\": true'"],
+      // In a container lan has no device until configureNetwork gives it eth0.
+      ...(this.inContainer ? [] : [['lan', "ubus call network.interface.lan status 2>/dev/null | grep -q '\"up\": true'"] as [string, string]]),
       ['fw4', '[ -e /var/run/fw4.state ]'],
     ];
     const once = checks.map(([name, cmd]) => `[ -n "$m" ] || { ${cmd} || m=${name}; }`).join('; ');
@@ -82,6 +90,7 @@ export class OpenWrtPlatform implements Platform {
     const done = await shell.run(`[ "$(uci -q get network.wan.ipaddr)" = '${wan.v4.dut}' ] && [ "$(uci -q get network.wan6.ip6gw)" = '${wan.v6.host}' ] && ip -4 addr show dev ${this.devices.wan} | grep -q '${wan.v4.dut}/'`);
     if (done.exitCode === 0) return;
     const uci = [
+      ...(this.inContainer ? [`uci set network.lan.device='${this.devices.lan}'`] : []),
       `uci set network.lan.ipaddr='${lan.v4.dut}'`,
       `uci set network.lan.netmask='255.255.255.0'`,
       `uci -q del network.lan.ip6addr; uci add_list network.lan.ip6addr='${lan.v6.dut}/${lan.v6.prefix}'`,

@@ -5,7 +5,7 @@ import { flashBoard, type FlashReport } from '../boards/flash.js';
 import { lockBoard } from '../boards/lock.js';
 import type { Board } from '../boards/schema.js';
 import type { DutImage } from './dut-image.js';
-import { createBoardLab } from './dut-start.js';
+import { createBoardLab } from './dut-target.js';
 
 export interface PreparedBoards {
   /** Per board file: its scenarios run one after another. */

@@ -10,9 +10,7 @@ import { takeSnapshot } from '../probes/snapshot.js';
 import type { ScenarioReport } from '../report/types.js';
 import type { Scenario } from '../scenario/schema.js';
 import type { ConsoleDut } from '../targets/types.js';
-import type { ContainerDut } from '../containers/container-dut.js';
-import { describeContainerKernel } from './container-step.js';
-import type { DutImage } from './dut-image.js';
+import type { DutTarget } from './dut-target.js';
 
 /**
  * The firewall with the scenario's offload mode (and netdevsim ports, SQM) applied on the DUT,
@@ -21,7 +19,7 @@ import type { DutImage } from './dut-image.js';
  * devices when the scenario has SQM.
  */
 export async function configureDut(
-  s: Scenario, kind: DutImage['kind'], dut: ConsoleDut, platform: Platform, report: ScenarioReport,
+  s: Scenario, target: DutTarget, dut: ConsoleDut, platform: Platform, report: ScenarioReport,
 ): Promise<SqmDevices | undefined> {
   let extraLanDevices: string[] = [];
   if (s.dut.netdevsim) {
@@ -53,7 +51,7 @@ export async function configureDut(
   if (s.offload !== 'none' || s.expect.offload?.missingModules || s.expect.hostKernel) {
     report.offload.missing = await missingOffloadModules(dut.shell, platform.packageManager, platform.offloadPackage);
   }
-  if (kind === 'container') await describeContainerKernel(dut as ContainerDut, report);
+  await target.afterConfigure?.(dut, report);
   if (applied.output.nftErrors.length) report.offload.kernelError = applied.output.nftErrors.join('\n');
   else if (s.offload === 'hw' && report.offload.effective !== 'hw') {
     const refusal = await hwOffloadRefusal(dut.shell, platform, [platform.devices.lan, ...extraLanDevices, platform.devices.wan]);

@@ -1,5 +1,5 @@
 import { connectEngine, type Engine } from '../containers/engine.js';
-import { importRootfs, type ImportedImage } from '../containers/image.js';
+import { importRootfs, isOpenWrtRootfs, type ImportedImage } from '../containers/image.js';
 import { reapContainers } from '../containers/container-dut.js';
 import { alive } from '../util/process.js';
 import type { ContainerImage, DutImage } from './dut-image.js';
@@ -53,7 +53,10 @@ export async function prepareContainers(
     for (const [rootfs, p] of byRootfs) {
       const r = await p;
       if (r instanceof Error) fail(r.message, (t) => t.rootfs === rootfs);
-      else for (const { target } of wanted) if (target.rootfs === rootfs) Object.assign(target, { image: r.ref, engine: { docker: engine.docker, where: engine.where } });
+      else {
+        const openwrt = await isOpenWrtRootfs(rootfs);
+        for (const { target } of wanted) if (target.rootfs === rootfs) Object.assign(target, { image: r.ref, openwrt, engine: { docker: engine.docker, where: engine.where } });
+      }
     }
   } catch (e) {
     fail(`the Docker engine at ${engine.where}: ${(e as Error).message}`, () => true);

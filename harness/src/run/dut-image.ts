@@ -18,6 +18,8 @@ export interface ContainerEngineRef {
 /** A container image from a root filesystem tarball; image and engine are filled in once the run has imported it. */
 export interface ContainerImage {
   rootfs: string;
+  /** An OpenWrt root filesystem (it has /etc/openwrt_release): run with procd as its init and driven as OpenWrt. */
+  openwrt?: boolean;
   image?: string;
   engine?: ContainerEngineRef;
 }

@@ -1,5 +1,4 @@
 import { basename, dirname, resolve } from 'node:path';
-import { DefaultPlatform } from '../platforms/default.js';
 import { OpenWrtPlatform } from '../platforms/openwrt.js';
 import type { Platform } from '../platforms/types.js';
 import type { ScenarioReport } from '../report/types.js';
@@ -8,22 +7,12 @@ import { pushFile } from '../targets/push-file.js';
 import type { Shell } from '../targets/types.js';
 
 /**
- * After boot, before the lab is wired: which system the DUT is (default image or OpenWrt,
- * recorded in the report), and what the scenario asks of it before its firewall is applied:
- * packages installed, kernel settings, modules withheld. A DUT without
+ * After boot, before the lab is wired: the DUT's system (the target chose it: default image
+ * or OpenWrt) recorded in the report, and what the scenario asks of it before its firewall
+ * is applied: packages installed, kernel settings, modules withheld. A DUT without
  * /proc/net/nf_conntrack is refused here, since flow states are read from it.
  */
-export async function preparePlatform(s: Scenario, image: 'default' | 'openwrt' | 'board' | 'container', dut: { shell: Shell }, report: ScenarioReport): Promise<Platform> {
-  // A board runs OpenWrt, or (the tests' stand-in) the default image's tools; a container
-  // from the default rootfs is the default platform, on the host's kernel.
-  if (image === 'container' && (s.dut.offloadEngine || s.dut.netdevsim || s.dut.withoutModules.length)) {
-    throw new Error('a container DUT runs on the host\'s kernel: dut.offloadEngine, dut.netdevsim and dut.withoutModules need a VM');
-  }
-  const p = image === 'default' || image === 'container' ? new DefaultPlatform(s.dut.offloadEngine)
-    : image === 'board' ? ((await OpenWrtPlatform.detect(dut.shell)) ?? new DefaultPlatform(s.dut.offloadEngine))
-      : await OpenWrtPlatform.detect(dut.shell);
-  if (s.dut.offloadEngine && !(p instanceof DefaultPlatform)) throw new Error('dut.offloadEngine needs the default image (it ships hil_offload.ko)');
-  if (!p) throw new Error('the image booted, but it is not OpenWrt (no /etc/openwrt_release): offload-hil drives OpenWrt images and its own default image');
+export async function preparePlatform(s: Scenario, p: Platform, dut: { shell: Shell }, report: ScenarioReport): Promise<Platform> {
   if (p instanceof OpenWrtPlatform) {
     report.platform = {
       name: p.name, release: p.release.release, revision: p.release.revision, target: p.release.target, arch: p.release.arch,

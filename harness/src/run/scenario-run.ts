@@ -8,7 +8,6 @@ import { rateBits, type Scenario } from '../scenario/schema.js';
 import type { AccelChoice } from '../targets/accel.js';
 import type { ConsoleDut } from '../targets/types.js';
 import type { LabNames } from '../lab/names.js';
-import type { BoardDut } from '../boards/attach.js';
 import { runIperf3, type TrafficRun } from '../traffic/iperf3.js';
 import { LatencyProbe } from '../traffic/ping.js';
 import { TeardownStack } from './teardown.js';
@@ -18,7 +17,7 @@ import type { DutBooter } from './dut-boot.js';
 import type { ContainerImage, DutImage } from './dut-image.js';
 import { preparePlatform } from './platform-step.js';
 import { markTrafficStart, readQdiscs } from './caveat-probes.js';
-import { createLab, startDut } from './dut-start.js';
+import { createLab, targetFor } from './dut-target.js';
 import { configureDut } from './configure-step.js';
 import { collect } from './collect-step.js';
 
@@ -91,27 +90,27 @@ export async function runScenario(ctx: ScenarioContext): Promise<ScenarioReport>
     const bn = s.lab.bottleneck;
     if (bn) report.bottleneck = { bitsPerSecond: rateBits(bn.rate), bufferMs: bn.bufferMs };
     if (ctx.hostsImage) report.hostsLog = join(dir, 'hosts.log');
-    const lab = await step('lab', () => createLab(ctx, report.hostsLog ?? ''));
+    const target = targetFor(ctx.dutImage);
+    const lab = await step('lab', () => createLab(ctx, target, report.hostsLog ?? ''));
     teardown.push('lab', () => lab.destroy());
     if (lab.hostContainers) report.hosts = lab.hostContainers.info;
-    const { dut, boot } = await step('boot', () => startDut(ctx, lab, report.transcript!, report.bottleneck));
-    teardown.push(ctx.dutImage.kind === 'board' || ctx.dutImage.kind === 'container' ? ctx.dutImage.kind : 'qemu', () => dut.stop());
+    const { dut, boot } = await step('boot', () => target.start(ctx, lab, report.transcript!, report.bottleneck));
+    teardown.push(target.stopName, () => dut.stop());
     live = { scenario: s.name, names: lab.names, dut, ...(lab.hostContainers && { hostPids: lab.hostContainers.pids }) };
-    if (ctx.dutImage.kind === 'board') report.board = (dut as BoardDut).board;
+    target.describe(dut, report);
     report.accel = dut.accel;
     report.accelReason = dut.accelReason;
     report.boot = boot;
-    if (ctx.dutImage.kind === 'openwrt' && ctx.dutImage.resolved.kind === 'rootfs') report.rootfs = ctx.dutImage.resolved.image.manifest;
     ctx.onStep('boot', `${dut.accel} ${boot.kind} ${(dut.bootMs / 1000).toFixed(1)} s`);
     for (const w of boot.warnings) ctx.onWarning(w);
 
-    const platform: Platform = await step('platform', () => preparePlatform(s, ctx.dutImage.kind, dut, report));
+    const platform: Platform = await step('platform', async () => preparePlatform(s, await target.platform(s, dut), dut, report));
     await step('wire', async () => {
       await lab.wireHosts(report.bottleneck);
       await platform.configureNetwork(dut.shell);
     });
 
-    const sqmDevices = await step('configure', () => configureDut(s, ctx.dutImage.kind, dut, platform, report));
+    const sqmDevices = await step('configure', () => configureDut(s, target, dut, platform, report));
 
     if (ctx.interactive) {
       await step('interactive', () => ctx.interactive!(live!));

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -164,6 +164,25 @@ describe.runIf(HAVE_ROOTFS)(`real OpenWrt root filesystems (${OPENWRT_DIR})`, ()
     expect(screen).not.toMatch(/can't access tty|job control turned off/);
     t.p.write('\x1d');
     expect(await t.exited).toBe(0);
+    expect(await leftovers()).toEqual([]);
+  }, 600_000);
+
+  it('a container DUT from the OpenWrt rootfs runs procd as PID 1 and is driven as OpenWrt; the host kernel\'s limits are reported', async () => {
+    const d = tmp();
+    const file = join(d, 'container-openwrt.yaml');
+    // The shipped container scenario's expectations, on the OpenWrt tarball instead of the default userland.
+    writeFileSync(file, readFileSync(join(root, 'scenarios/container/container-module-missing.yaml'), 'utf8')
+      .replace('name: container-module-missing', 'name: container-openwrt')
+      .replace('container: default', `container: ${tarball('openwrt-x86-64-rootfs.tar.gz')}`));
+    const out = tmp();
+    const r = await hil(['run', file, '--out', out]);
+    const s = readReport(out).scenarios[0]!;
+    expect(s.status, why(s)).toBe('passed');
+    expect(r.exitCode).toBe(0);
+    expect(s.container).toMatchObject({ init: 'procd' });
+    expect(s.platform).toMatchObject({ name: 'openwrt', firewall4: '2023-09-01-598d9fbb-1' });
+    expect(s.boot!.kernel).toMatchObject({ by: 'host' });
+    if (!s.container!.flowtables.supported) expect(s.offload.missing!.install).toMatch(/^on the host: modprobe /);
     expect(await leftovers()).toEqual([]);
   }, 600_000);
 
