@@ -1,5 +1,6 @@
 import type { Lab } from '../lab/lab.js';
-import type { BoardReport, BootReport } from '../report/types.js';
+import type { BoardReport } from './board-report.js';
+import type { BootReport } from '../targets/boot-report.js';
 import { startAgent } from '../targets/openwrt-login.js';
 import { ConsoleShell } from '../targets/shell-protocol.js';
 import type { ConsoleDut, Shell } from '../targets/types.js';

@@ -4,7 +4,7 @@ import { parseImageOption } from '../images/image-ref.js';
 import { consoleReporter } from '../report/console.js';
 import { jsonReporter } from '../report/json.js';
 import { run } from '../run/run.js';
-import type { LiveLab } from '../run/scenario-run.js';
+import type { LiveLab } from '../run/context.js';
 import { loadScenarios } from '../scenario/load.js';
 import { listSessions, Session, type SessionInfo } from '../session/session.js';
 import { joinTerminal, type ConsoleIo } from '../session/terminal.js';

@@ -1,6 +1,6 @@
 import type Docker from 'dockerode';
 import type { Lab } from '../lab/lab.js';
-import type { BootReport } from '../report/types.js';
+import type { BootReport } from '../targets/boot-report.js';
 import type { ConsoleDut, Shell } from '../targets/types.js';
 import { TranscriptConsole, type InteractiveShell } from '../targets/transcript-console.js';
 import type { CommandResult } from '../util/exec.js';

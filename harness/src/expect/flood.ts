@@ -1,5 +1,5 @@
 import type { FloodCounts } from '../probes/flood.js';
-import type { Assertion } from '../report/types.js';
+import type { Assertion } from './assertion.js';
 import type { Expect, Flood } from '../scenario/schema.js';
 import type { FloodResult } from '../traffic/udp-flood.js';
 

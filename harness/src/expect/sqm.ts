@@ -1,5 +1,5 @@
 import type { QdiscStats } from '../probes/qdisc.js';
-import type { Assertion } from '../report/types.js';
+import type { Assertion } from './assertion.js';
 import { rateBits, type Expect, type Sqm } from '../scenario/schema.js';
 import type { LatencyReport } from '../traffic/ping.js';
 

@@ -1,4 +1,3 @@
-import type { EngineCounters } from '../report/types.js';
 import type { Shell } from '../targets/types.js';
 
 /** `ethtool -S lan0` on hil_offload's port: "     engine_hits: 123" lines. */
@@ -30,4 +29,18 @@ export async function readEngine(shell: Shell, port: string, drainWithinMs?: num
     e = (await read()) ?? e;
   }
   return { ...e, hits: first.hits, drainedAfterMs: e.entries === 0 ? Math.round(performance.now() - ended) : null };
+}
+
+/** The simulated engine's counters (ethtool -S on its port), as the report keeps them. */
+export interface EngineCounters {
+  entries: number;
+  capacity: number;
+  hits: number;
+  misses: number;
+  tableFull: number;
+  refused: number;
+  replace: number;
+  destroy: number;
+  /** Milliseconds after the traffic until the table was empty (expect.engine.drainedWithinMs); null: it was not. */
+  drainedAfterMs?: number | null;
 }

@@ -1,3 +1,7 @@
+import type { Assertion } from '../expect/assertion.js';
+import type { BoardReport } from '../boards/board-report.js';
+import type { EngineCounters } from '../probes/engine.js';
+import type { BootReport } from '../targets/boot-report.js';
 import type { ContainerInfo } from '../containers/container-dut.js';
 import type { HostsInfo } from '../containers/host-containers.js';
 import type { FlashReport } from '../boards/flash.js';
@@ -13,15 +17,12 @@ import type { RootfsManifest } from '../images/rootfs-image.js';
 import type { MissingModules } from '../platforms/offload-modules.js';
 import type { RulesetSummary } from '../probes/fw4-ruleset.js';
 
+// Shapes the parts own, named here too for the readers of report.json.
+export type { Assertion, BoardReport, BootReport, EngineCounters };
+export type { BootKernel } from '../targets/boot-report.js';
+
 export const STATUSES = ['passed', 'failed', 'error', 'skipped'] as const;
 export type Status = (typeof STATUSES)[number];
-
-export interface Assertion {
-  name: string;
-  passed: boolean;
-  expected: string;
-  actual: string;
-}
 
 export interface TimelinePoint {
   tMs: number;
@@ -48,59 +49,6 @@ export interface StepTiming {
   /** Wall-clock start (ms since the epoch): lines steps of parallel labs up against each other. */
   startMs?: number;
   durationMs: number;
-}
-
-export interface EngineCounters {
-  entries: number;
-  capacity: number;
-  hits: number;
-  misses: number;
-  tableFull: number;
-  refused: number;
-  replace: number;
-  destroy: number;
-  /** Milliseconds after the traffic until the table was empty (expect.engine.drainedWithinMs); null: it was not. */
-  drainedAfterMs?: number | null;
-}
-
-/** A board run: which board, how its shell was reached, and its cables given back. */
-export interface BoardReport {
-  name: string;
-  file: string;
-  shell: 'ssh' | 'console';
-  /** Why SSH was not used, when the console was. */
-  sshSkipped?: string;
-  /** The board's SSH host key as seen (OpenSSH SHA256 fingerprint). */
-  hostKey?: string;
-  console?: string;
-  cables: { lan: string; wan: string; mode: 'move' | 'macvlan' };
-  /** The driver's own counters of the board's ports (ethtool -S), after the traffic. */
-  portCounters?: Record<string, Record<string, number>>;
-}
-
-export interface BootReport {
-  /** board: powered on (or found on) and reached, not booted by the harness's QEMU. */
-  kind: 'cold' | 'snapshot' | 'board' | 'container';
-  /** Start of QEMU to a DUT shell that answers (for a snapshot: including the clock and RNG reset). */
-  ms: number;
-  guest: Record<string, string>;
-  /** restored: started from it; saved: this cold boot created it; none: neither; disabled: --cold. */
-  snapshot: { key: string | null; action: 'restored' | 'saved' | 'none' | 'disabled'; saveMs?: number; note?: string };
-  warnings: string[];
-  /**
-   * Whose kernel ran: offload-hil's (the default image, or a root filesystem tarball booted on
-   * it), the image's own (a disk image or kernel file), a board's, or the host's (a container).
-   */
-  kernel?: BootKernel;
-}
-
-export interface BootKernel {
-  by: 'offload-hil' | 'image' | 'board' | 'host';
-  /** uname -r, as the DUT said it. */
-  release: string;
-  /** offload-hil's kernel: the Debian package it came from. */
-  package?: string;
-  version?: string;
 }
 
 /** report.json's per-scenario record (version 1): later tools read it, so extend, never break. */

@@ -14,7 +14,7 @@ import type { ConsoleDut } from '../targets/types.js';
 import { describeContainerKernel } from './container-step.js';
 import type { DutImage } from './dut-image.js';
 import { bootOpenWrt } from './openwrt-boot.js';
-import type { ScenarioContext } from './scenario-run.js';
+import type { ScenarioContext } from './context.js';
 
 type Bottleneck = { bitsPerSecond: number; bufferMs: number };
 

@@ -19,7 +19,8 @@ import { DutBooter } from './dut-boot.js';
 import { prepareHostImages, prepareImages, type ContainerImage } from './dut-image.js';
 import type { ImageRef } from '../images/image-ref.js';
 import { SnapshotStore } from '../snapshots/store.js';
-import { emptyReport, runScenario, type ScenarioContext } from './scenario-run.js';
+import { emptyReport, runScenario } from './scenario-run.js';
+import type { ScenarioContext } from './context.js';
 import { withRetries } from './retry.js';
 
 export interface RunOptions {

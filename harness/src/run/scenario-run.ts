@@ -13,42 +13,12 @@ import { LatencyProbe } from '../traffic/ping.js';
 import { TeardownStack } from './teardown.js';
 import { injectFault, parseFault } from './faults.js';
 import { runFloodRounds } from './flood-step.js';
-import type { DutBooter } from './dut-boot.js';
-import type { ContainerImage, DutImage } from './dut-image.js';
+import type { LiveLab, ScenarioContext } from './context.js';
 import { preparePlatform } from './platform-step.js';
 import { markTrafficStart, readQdiscs } from './caveat-probes.js';
 import { createLab, targetFor } from './dut-target.js';
 import { configureDut } from './configure-step.js';
 import { collect } from './collect-step.js';
-
-export interface ScenarioContext {
-  scenario: Scenario;
-  index: number;
-  runToken: string;
-  outDir: string;
-  dutImage: Exclude<DutImage, { kind: 'error' }>;
-  /** The LAN and WAN hosts' container image (lab.hosts.container), imported; absent: bare namespaces. */
-  hostsImage?: ContainerImage;
-  accel: AccelChoice;
-  booter: DutBooter;
-  signal: AbortSignal;
-  onWarning: (text: string) => void;
-  onStep: (step: string, detail?: string) => void;
-  /** `hil shell`: once configured, the lab is the user's until this resolves; no traffic runs. */
-  interactive?: (lab: LiveLab) => Promise<void>;
-  /** Bounds how many labs run their traffic and measurement at once (`--measure-jobs`). */
-  measureGate?: LimitFunction;
-  /** `--keep-on-failure`: a failed or errored lab is handed over here, its teardown with it. */
-  keep?: (held: LiveLab & { teardown: () => Promise<string[]> }) => void;
-}
-
-export interface LiveLab {
-  scenario: string;
-  names: LabNames;
-  dut: ConsoleDut;
-  /** Container lab hosts' pids (for `hil exec`). */
-  hostPids?: Record<'lan' | 'wan', number>;
-}
 
 const BASE_PORT = 5201;
 
