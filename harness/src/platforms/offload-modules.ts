@@ -19,14 +19,17 @@ export interface MissingModules {
 function hint(modules: string[], pkg: string, install: string, installed: string | null | undefined): string {
   const what = `${modules.join(', ')} absent`;
   if (installed === null) return `${what}: ${pkg} is not installed; install it with \`${install}\` (or build the image with it)`;
-  if (installed) return `${what}, though ${pkg} ${installed} is installed (its files were removed, or it is for another kernel); reinstall it: \`${install.replace(/^opkg install/, 'opkg install --force-reinstall')}\``;
+  if (installed) return `${what}, though ${pkg} ${installed} is installed (its files were removed, or it is for another kernel); reinstall it: \`${install.replace(/opkg install/, 'opkg install --force-reinstall')}\``;
   return `${what}: they come with ${pkg} (${install})`;
 }
 
 export function installCommand(pm: PackageManager | null, pkg = OFFLOAD_PACKAGE): string {
-  if (pm === 'opkg') return `opkg install ${pkg}`;
-  if (pm === 'apk') return `apk add ${pkg}`;
-  return `opkg install ${pkg} (OpenWrt 24.10 and older) or apk add ${pkg} (OpenWrt 25.x)`;
+  // The package lists first: an image as built has none, and the install says "Unknown package"
+  // (seen on the OpenWrt fixture without kmod-nft-offload). kmods install only on the very
+  // kernel build they were made for.
+  if (pm === 'opkg') return `opkg update && opkg install ${pkg}`;
+  if (pm === 'apk') return `apk update && apk add ${pkg}`;
+  return `opkg update && opkg install ${pkg} (OpenWrt 24.10 and older) or apk update && apk add ${pkg} (OpenWrt 25.x)`;
 }
 
 /**

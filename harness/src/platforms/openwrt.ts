@@ -1,7 +1,7 @@
 import { ADDRESSING } from '../lab/addressing.js';
 import { mustRun, pollUntil, type Shell } from '../targets/types.js';
 import { parseFw4Stderr } from './fw4-output.js';
-import { OFFLOAD_PACKAGE, type PackageManager } from './offload-modules.js';
+import { installCommand, OFFLOAD_PACKAGE, type PackageManager } from './offload-modules.js';
 import { parseOpenWrtRelease, type OpenWrtRelease } from './openwrt-release.js';
 import { installedVersion, installFilesCommand, listInstalledCommand } from './packages.js';
 import type { Sqm } from '../scenario/schema.js';
@@ -133,7 +133,7 @@ export class OpenWrtPlatform implements Platform {
   async applySqm(shell: Shell, sqm: Sqm): Promise<SqmDevices> {
     const have = await shell.run('[ -x /etc/init.d/sqm ] && [ -d /usr/lib/sqm ]');
     if (have.exitCode !== 0) {
-      const install = this.packageManager === 'apk' ? `apk add ${SQM_PACKAGE}` : `opkg install ${SQM_PACKAGE}`;
+      const install = installCommand(this.packageManager, SQM_PACKAGE);
       throw new Error(`sqm: this OpenWrt image has no ${SQM_PACKAGE} (/etc/init.d/sqm): install it (${install}) or list its package in dut.packages`);
     }
     const { commands, devices } = sqmUciCommands(sqm, this.devices.wan);

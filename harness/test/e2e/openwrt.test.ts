@@ -76,7 +76,7 @@ describe.runIf(HAVE_ROOTFS)(`real OpenWrt root filesystems (${OPENWRT_DIR})`, ()
     const by = byName(rep);
     for (const s of rep.scenarios.filter((x) => x.name !== 'sqm-sw-offload')) expect(s.status, why(s)).toBe('passed');
     // Stock images have no sqm-scripts: one line naming the package and the image's command.
-    expect(by['sqm-sw-offload']).toMatchObject({ status: 'error', reason: expect.stringMatching(/^sqm: this OpenWrt image has no sqm-scripts .*opkg install sqm-scripts/) });
+    expect(by['sqm-sw-offload']).toMatchObject({ status: 'error', reason: expect.stringMatching(/^sqm: this OpenWrt image has no sqm-scripts .*opkg update && opkg install sqm-scripts/) });
     expect(r.exitCode).toBe(1);
     const sw = by['sw-offload-openwrt']!;
     expect(sw.platform).toMatchObject({ name: 'openwrt', packageManager: 'opkg', firewall4: '2023-09-01-598d9fbb-1', description: 'ImmortalWrt SNAPSHOT r0-639f5c5', offloadPackage: '6.1.82-1' });
@@ -92,7 +92,7 @@ describe.runIf(HAVE_ROOTFS)(`real OpenWrt root filesystems (${OPENWRT_DIR})`, ()
     expect(readFileSync(fb.systemLog!, 'utf8')).not.toMatch(/Hardware flow offloading unavailable/);
     // Withheld from an image that has the package: installed, yet absent, and how to get them back.
     const mm = by['module-missing-openwrt']!;
-    expect(mm.offload.missing).toMatchObject({ modules: ['nf_flow_table_inet', 'nft_flow_offload'], installed: '6.1.82-1', install: 'opkg install kmod-nft-offload' });
+    expect(mm.offload.missing).toMatchObject({ modules: ['nf_flow_table_inet', 'nft_flow_offload'], installed: '6.1.82-1', install: 'opkg update && opkg install kmod-nft-offload' });
     expect(mm.firewall).toMatchObject({ loaded: false, present: true });
     expect(mm.firewall!.differences).toContain('flowtable ft: rendered hook ingress priority 0, devices eth0, eth1, counter; kernel none');
     expect(await leftovers()).toEqual([]);
@@ -113,7 +113,7 @@ describe.runIf(HAVE_ROOTFS)(`real OpenWrt root filesystems (${OPENWRT_DIR})`, ()
     const sw = by['sw-offload-openwrt']!;
     expect(sw.status).toBe('failed');
     expect(sw.offload.missing).toMatchObject({ modules: ['nf_flow_table_inet', 'nft_flow_offload'], installed: null });
-    expect(sw.offload.missing!.hint).toBe('nf_flow_table_inet, nft_flow_offload absent: kmod-nft-offload is not installed; install it with `opkg install kmod-nft-offload` (or build the image with it)');
+    expect(sw.offload.missing!.hint).toBe('nf_flow_table_inet, nft_flow_offload absent: kmod-nft-offload is not installed; install it with `opkg update && opkg install kmod-nft-offload` (or build the image with it)');
     // nft rejected the new ruleset whole: the table from boot is still there, fw4 said 0.
     expect(sw.offload.applyExitCode).toBe(0);
     expect(sw.firewall).toMatchObject({ loaded: false, present: true });
@@ -162,6 +162,14 @@ describe.runIf(HAVE_ROOTFS)(`real OpenWrt root filesystems (${OPENWRT_DIR})`, ()
     const t = onTerminal(['shell', '--image', tarball('openwrt-x86-64-rootfs.tar.gz'), 'scenarios/openwrt/hw-fallback-openwrt.yaml']);
     const screen = await checkJobControl(t);
     expect(screen).not.toMatch(/can't access tty|job control turned off/);
+    // What docs/troubleshooting.md says of the checks forum answers give, on this image:
+    // `lsmod | grep nft_offload` finds nothing while nft_flow_offload is loaded; stock
+    // OpenWrt has no ethtool.
+    let at = screen.length;
+    t.p.write('lsmod | grep nft_offload; echo "rc=$?"; lsmod | grep -c "^nft_flow_offload "\r');
+    at = await t.waitFor(/rc=1\s+1\s[\s\S]*dut# /, at, 20_000);
+    t.p.write('ethtool -K eth0 hw-tc-offload on; echo "rc=$?"\r');
+    await t.waitFor(/ethtool: not found\s+rc=127[\s\S]*dut# /, at, 20_000);
     t.p.write('\x1d');
     expect(await t.exited).toBe(0);
     expect(await leftovers()).toEqual([]);
@@ -213,7 +221,7 @@ describe.runIf(IMAGE)(`OpenWrt image ${IMAGE ?? ''}`, () => {
     expect(by['sw-offload-openwrt']!.platform).toMatchObject({ name: 'openwrt' });
     expect(by['hw-fallback-openwrt']!.offload.warning).toBe('[!] Hardware flow offloading unavailable, falling back to software offloading');
     expect(readFileSync(by['hw-fallback-openwrt']!.systemLog!, 'utf8')).not.toMatch(/Hardware flow offloading unavailable/);
-    expect(by['module-missing-openwrt']!.offload.missing!.install).toMatch(/^(opkg install|apk add) kmod-nft-offload$/);
+    expect(by['module-missing-openwrt']!.offload.missing!.install).toMatch(/^(opkg update && opkg install|apk update && apk add) kmod-nft-offload$/);
     expect(await leftovers()).toEqual([]);
   }, 900_000);
 });

@@ -10,7 +10,7 @@ function report(s: Scenario, firewall: { loaded: boolean; flowtable: boolean }) 
   const r = emptyReport(s);
   r.firewall = { ...firewall, nftErrors: firewall.loaded ? [] : ['/dev/stdin:5:12-13: Error: Could not process rule: No such file or directory'] };
   r.offload.applyExitCode = 0;
-  r.offload.missing = firewall.loaded ? null : { modules: ['nft_flow_offload'], package: 'kmod-nft-offload', install: 'opkg install kmod-nft-offload', installed: null, hint: 'nft_flow_offload absent: kmod-nft-offload is not installed; install it with `opkg install kmod-nft-offload` (or build the image with it)' };
+  r.offload.missing = firewall.loaded ? null : { modules: ['nft_flow_offload'], package: 'kmod-nft-offload', install: 'opkg update && opkg install kmod-nft-offload', installed: null, hint: 'nft_flow_offload absent: kmod-nft-offload is not installed; install it with `opkg update && opkg install kmod-nft-offload` (or build the image with it)' };
   return { ...r, forwardCounterPackets: null };
 }
 
@@ -19,7 +19,7 @@ describe('firewall assertions', () => {
     const s = scenario({ ...base, expect: { offload: { effective: 'none' } } });
     const a = evaluate(s.expect, report(s, { loaded: false, flowtable: false })).find((x) => x.name === 'firewall loaded')!;
     expect(a.passed).toBe(false);
-    expect(a.actual).toBe('no table inet fw4: nft rejected the whole ruleset, yet fw4 exited 0; /dev/stdin:5:12-13: Error: Could not process rule: No such file or directory; nft_flow_offload absent: kmod-nft-offload is not installed; install it with `opkg install kmod-nft-offload` (or build the image with it)');
+    expect(a.actual).toBe('no table inet fw4: nft rejected the whole ruleset, yet fw4 exited 0; /dev/stdin:5:12-13: Error: Could not process rule: No such file or directory; nft_flow_offload absent: kmod-nft-offload is not installed; install it with `opkg update && opkg install kmod-nft-offload` (or build the image with it)');
   });
 
   it('an older table kept after a rejected reload is not the configuration loaded: both sides shown', () => {

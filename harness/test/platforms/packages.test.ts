@@ -16,9 +16,9 @@ describe('installed packages', () => {
   });
 
   it('install commands per package manager', () => {
-    expect(installCommand('opkg')).toBe('opkg install kmod-nft-offload');
-    expect(installCommand('apk')).toBe('apk add kmod-nft-offload');
-    expect(installCommand(null)).toMatch(/^opkg install kmod-nft-offload .* or apk add kmod-nft-offload/);
+    expect(installCommand('opkg')).toBe('opkg update && opkg install kmod-nft-offload');
+    expect(installCommand('apk')).toBe('apk update && apk add kmod-nft-offload');
+    expect(installCommand(null)).toMatch(/^opkg update && opkg install kmod-nft-offload .* or apk update && apk add kmod-nft-offload/);
     expect(installFilesCommand('apk', ['/tmp/a.apk'])).toBe('apk add --allow-untrusted --no-network /tmp/a.apk');
   });
 });
