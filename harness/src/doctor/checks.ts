@@ -157,6 +157,7 @@ export async function runChecks(): Promise<Check[]> {
     tool('iperf3', 'iperf3', ['--version'], 'iperf3'),
     tool('iproute2', 'ip', ['-V'], 'iproute2'),
     tool('ping', 'ping', ['-V'], 'iputils-ping'),
+    tool('bsdtar', 'bsdtar', ['--version'], 'libarchive-tools', 'warn', ': OpenWrt root filesystem tarballs cannot be booted'),
   ]);
   const ns = first[0]!.level === 'ok' ? await namespaces() : { name: 'namespaces', level: 'fail' as const, detail: 'not tried without root', fix: 'run as root' };
   const image = await defaultImage();

@@ -15,7 +15,7 @@ import { AUTOLOAD, modulesNamed, parseApk, parseOpkg, type PackageDb } from './p
 
 const SHIM = join(repoRoot, 'images', 'openwrt-rootfs');
 /** Bumped when what this file writes into an image changes. */
-const FORMAT = 1;
+const FORMAT = 2;
 
 /** What a built rootfs image holds, kept beside it as manifest.json and copied into reports. */
 export interface RootfsManifest {
@@ -27,6 +27,8 @@ export interface RootfsManifest {
   packageManager: PackageManager | null;
   /** The kernel it boots on: offload-hil's, never the image's (a rootfs tarball has none). */
   kernel: { by: 'offload-hil'; package: string; version: string; release: string };
+  /** The default image (the kernel build) it was made for: a rebuilt one makes this stale. */
+  builtFor: string;
   modules: {
     /** Installed package -> the module names it ships or autoloads. */
     byPackage: Record<string, string[]>;
@@ -89,6 +91,16 @@ async function kernelDeb(k: HarnessKernel, progress: Progress): Promise<string> 
   const r = await execa('apt-get', ['download', '-q', `${k.package}=${k.version}`], { cwd: dir, reject: false });
   if (r.exitCode !== 0 || !(await exists(k.deb))) throw new UserError(`${k.package} ${k.version} is gone from the download cache and apt-get download failed: run \`npm run setup\``);
   return k.deb;
+}
+
+/** Rootfs images made for a kernel build that is gone (the default image was rebuilt): removed, as build.sh removes old default images. */
+async function pruneStale(imageKey: string): Promise<void> {
+  const images = join(cacheDir(), 'images');
+  for (const d of await readdir(images).catch(() => [] as string[])) {
+    if (!d.startsWith('rootfs-')) continue;
+    const m = await readFile(join(images, d, 'manifest.json'), 'utf8').then((t) => JSON.parse(t) as Partial<RootfsManifest>, () => undefined);
+    if (m && m.builtFor !== imageKey) await rm(join(images, d), { recursive: true, force: true });
+  }
 }
 
 /** One mtree line: bsdtar writes the overlay with exact owners and a device node, without root. */
@@ -182,7 +194,7 @@ export async function buildRootfsImage(tarball: string, source: string, progress
     await execa('bsdtar', ['-cf', '-', '--format', 'newc', `@${join(work, 'overlay.mtree')}`], { stdout: { file: initrd, append: true } });
 
     const manifest: RootfsManifest = {
-      source, sha256, release: rel.description || `${rel.id} ${rel.release} ${rel.revision}`.trim(), arch,
+      source, sha256, builtFor: kernel.imageKey, release: rel.description || `${rel.id} ${rel.release} ${rel.revision}`.trim(), arch,
       packageManager: db?.manager ?? null,
       kernel: { by: 'offload-hil', package: kernel.package, version: kernel.version, release: kernel.release },
       modules: {
@@ -194,6 +206,7 @@ export async function buildRootfsImage(tarball: string, source: string, progress
     await writeFile(join(out, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
     await rm(dir, { recursive: true, force: true });
     await rename(out, dir);
+    await pruneStale(kernel.imageKey);
     progress(`built ${dir} (${((await stat(join(dir, 'initramfs.cpio'))).size / 1e6).toFixed(1)} MB)`);
     return { dir, key, kernel: kernel.vmlinux, initrd: join(dir, 'initramfs.cpio'), manifest };
   } finally {
