@@ -83,8 +83,12 @@ done | sort -u | while read -r ko; do
   mkdir -p "$root$(dirname "$rel")"; cp "$ko" "$root$rel"
 done
 # Out-of-tree modules (netdevsim), built against this kernel, and the in-tree modules they need.
-mkdir -p "$root/lib/modules/$kver/extra"
-bash "$here/extra-modules.sh" "$kver" "$kdebver" "$root/lib/modules/$kver/extra"
+mkdir -p "$root/lib/modules/$kver/extra" "$work/flavours"
+bash "$here/extra-modules.sh" "$kver" "$kdebver" "$root/lib/modules/$kver/extra" "$work/flavours"
+# Kernel flavours (hil.flavour=NAME on the command line): modules that replace the kernel's
+# own before anything loads, kept outside /lib/modules so depmod never sees two of a name.
+mkdir -p "$root/lib/hil"
+cp -r "$work/flavours" "$root/lib/hil/"
 for ko in "$root/lib/modules/$kver/extra"/*.ko; do
   strip --strip-debug "$ko"
   for dep in $(modinfo -F depends "$ko" | tr , ' '); do
@@ -99,6 +103,8 @@ depmod -b "$root" "$kver"
 echo "$mods" > "$root/etc/hil/modules"
 
 mkdir -p "$work/out/kmod-index"
+# The flavours, for root filesystem tarballs booted on this kernel too.
+cp -r "$work/flavours" "$work/out/flavours"
 # The whole kernel's module index: a root filesystem tarball booted on this kernel gets the
 # modules its own packages name (harness/src/images/rootfs-image.ts), taken from the .deb.
 cp "$kroot/lib/modules/$kver"/modules.{dep,builtin,builtin.modinfo} "$work/out/kmod-index/"
@@ -124,7 +130,7 @@ cat > "$work/out/manifest.json" <<JSON
   "kernel": { "package": "$kpkg", "version": "$kdebver", "release": "$kver", "deb": "$(basename "$deb")" },
   "userland": { $(for p in "${userland_pkgs[@]}"; do dpkg-query -W -f '"${Package}": "${Version}", ' "$p"; done | sed 's/, $//') },
   "modules": "$(echo "$modlist")",
-  "files": { "kernel": "vmlinux", "initrd": "initramfs.cpio", "rootfs": "rootfs.tar", "kmodIndex": "kmod-index" },
+  "files": { "kernel": "vmlinux", "initrd": "initramfs.cpio", "rootfs": "rootfs.tar", "kmodIndex": "kmod-index", "flavours": "flavours" },
   "builtAt": "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 }
 JSON

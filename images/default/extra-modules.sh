@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Kernel modules the default image needs that Debian's kernel package does not ship, built
 # out of tree against that exact kernel: netdevsim (CONFIG_NETDEVSIM is not set in Debian),
-# from Debian's own linux-source package of the same version, and offload-hil's own
-# simulated offload engine (kmod/hil_offload).
-# Usage: extra-modules.sh KVER KDEBVER OUTDIR   (OUTDIR receives the .ko files)
+# from Debian's own linux-source package of the same version, offload-hil's own simulated
+# offload engine (kmod/hil_offload), and the OpenWrt kernel flavour: nf_tables rebuilt from
+# the same source with the behaviour of OpenWrt's generic patch 701 ("netfilter: nf_tables:
+# ignore -EOPNOTSUPP on flowtable device offload setup"), the change written here.
+# Usage: extra-modules.sh KVER KDEBVER OUTDIR FLAVOURDIR
+#   OUTDIR receives the .ko files; FLAVOURDIR/openwrt/ the flavour's replacement modules
 set -euo pipefail
-kver=$1 kdebver=$2 out=$3
+kver=$1 kdebver=$2 out=$3 flavours=$4
 cache=${HIL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/offload-hil}
 say() { printf 'image: %s\n' "$*" >&2; }
 series=$(echo "$kver" | cut -d. -f1,2)          # 6.1.0-56-amd64 -> 6.1
@@ -25,21 +28,47 @@ make -s -C "$headers" M="$kwork/hil_offload" modules 2>&1 | grep -v '^Skipping B
 cp "$kwork/hil_offload/hil_offload.ko" "$out/"
 rm -rf "$kwork"
 
-if [ -f "$built/netdevsim.ko" ]; then cp "$built/netdevsim.ko" "$out/"; exit 0; fi
+# Bumped when the flavour's change below changes: the cache holds what an older one built.
+flavour_rev=1
+mkdir -p "$flavours/openwrt"
+if [ -f "$built/netdevsim.ko" ] && [ -f "$built/openwrt-r$flavour_rev/nf_tables.ko" ]; then
+  cp "$built/netdevsim.ko" "$out/"
+  cp "$built/openwrt-r$flavour_rev/nf_tables.ko" "$flavours/openwrt/"
+  exit 0
+fi
 mkdir -p "$cache/debs"
 src_deb=$(ls "$cache/debs/linux-source-${series}_${kdebver}_"*.deb 2>/dev/null | head -n1 || true)
 if [ -z "$src_deb" ]; then
-  say "downloading linux-source-$series $kdebver (netdevsim's source)"
+  say "downloading linux-source-$series $kdebver (netdevsim's and nf_tables' source)"
   (cd "$cache/debs" && apt-get download -q "linux-source-$series=$kdebver" >/dev/null 2>&1) \
     || { echo "image: apt-get download linux-source-$series failed" >&2; exit 1; }
   src_deb=$(ls "$cache/debs/linux-source-${series}_"*.deb | head -n1)
 fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-say "building netdevsim.ko for $kver"
 dpkg-deb --fsys-tarfile "$src_deb" | tar -xO "./usr/src/linux-source-$series.tar.xz" \
-  | tar -xJ -C "$work" "linux-source-$series/drivers/net/netdevsim"
-make -s -C "$headers" M="$work/linux-source-$series/drivers/net/netdevsim" CONFIG_NETDEVSIM=m modules >/dev/null
+  | tar -xJ -C "$work" "linux-source-$series/drivers/net/netdevsim" "linux-source-$series/net/netfilter"
 mkdir -p "$built"
-cp "$work/linux-source-$series/drivers/net/netdevsim/netdevsim.ko" "$built/"
+if [ ! -f "$built/netdevsim.ko" ]; then
+  say "building netdevsim.ko for $kver"
+  make -s -C "$headers" M="$work/linux-source-$series/drivers/net/netdevsim" CONFIG_NETDEVSIM=m modules >/dev/null
+  cp "$work/linux-source-$series/drivers/net/netdevsim/netdevsim.ko" "$built/"
+fi
 cp "$built/netdevsim.ko" "$out/"
+
+# The OpenWrt flavour: in nft_register_flowtable_net_hooks(), a device whose flow block BIND
+# answers -EOPNOTSUPP no longer fails the flowtable (and with it the transaction): the hook is
+# registered, the device just has no hardware offload. Only nf_tables is rebuilt (Debian's
+# config, its own Makefile's object list), so the exported symbols' CRCs stay Debian's.
+say "building nf_tables.ko (OpenWrt flavour) for $kver"
+nf=$work/linux-source-$series/net/netfilter
+n=$(perl -0 -ne '$n = () = /err = flowtable->data\.type->setup\(&flowtable->data,\s*hook->ops\.dev,\s*FLOW_BLOCK_BIND\);\s*if \(err < 0\)/g; print $n' "$nf/nf_tables_api.c")
+[ "$n" = 1 ] || { echo "image: nf_tables_api.c of $kver: the flowtable BIND check was found $n times, not once; the OpenWrt flavour needs a new recipe" >&2; exit 1; }
+perl -0pi -e 's/(err = flowtable->data\.type->setup\(&flowtable->data,\s*hook->ops\.dev,\s*FLOW_BLOCK_BIND\);\s*if \(err < 0)\)/$1 \&\& err != -EOPNOTSUPP)/' "$nf/nf_tables_api.c"
+printf 'include $(src)/Makefile\nobj-y :=\nobj-m := nf_tables.o\n' > "$nf/Kbuild"
+make -s -C "$headers" M="$nf" modules 2>&1 | grep -v '^Skipping BTF' >&2 || true
+[ -f "$nf/nf_tables.ko" ] || { echo "image: building nf_tables.ko (OpenWrt flavour) failed" >&2; exit 1; }
+strip --strip-debug "$nf/nf_tables.ko"
+mkdir -p "$built/openwrt-r$flavour_rev"
+cp "$nf/nf_tables.ko" "$built/openwrt-r$flavour_rev/"
+cp "$nf/nf_tables.ko" "$flavours/openwrt/"

@@ -1,6 +1,7 @@
 import type { Expect } from '../scenario/schema.js';
 import type { Assertion, ScenarioReport } from '../report/types.js';
 import { sqmAssertion } from './sqm.js';
+import { acceptedDevices, describeAnswers } from './hardware.js';
 
 const fmtTuple = (f: ScenarioReport['flows'][number]) =>
   `${f.proto} ${f.orig.src}:${f.orig.sport} -> ${f.orig.dst}:${f.orig.dport}`;
@@ -43,6 +44,16 @@ export function evaluate(expect: Expect, r: Evaluated & { forwardCounterPackets:
       passed: notRefused.length === 0,
       expected: `the kernel refuses flags offload on ${expect.offload.refusedDevices.join(', ')}`,
       actual: Object.keys(by).length ? Object.entries(by).map(([d, e]) => `${d}: ${e ?? 'accepted'}`).join('; ') : 'no device was asked (hardware offload was not refused as a whole)',
+    });
+  }
+  if (expect.offload?.acceptedDevices !== undefined) {
+    const want = [...expect.offload.acceptedDevices].sort();
+    const got = acceptedDevices(r);
+    out.push({
+      name: 'offload.acceptedDevices',
+      passed: got !== null && got.join() === want.join(),
+      expected: want.length ? `the flow block taken by exactly: ${want.join(', ')}` : 'no device takes the flow block (hardware offload nowhere)',
+      actual: describeAnswers(r),
     });
   }
   const streams = () =>

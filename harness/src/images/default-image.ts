@@ -10,7 +10,7 @@ const manifestSchema = z.object({
   kernel: z.object({ package: z.string(), version: z.string(), release: z.string(), deb: z.string().optional() }),
   userland: z.record(z.string(), z.string()),
   modules: z.string(),
-  files: z.object({ kernel: z.string(), initrd: z.string(), rootfs: z.string().optional(), kmodIndex: z.string().optional() }),
+  files: z.object({ kernel: z.string(), initrd: z.string(), rootfs: z.string().optional(), kmodIndex: z.string().optional(), flavours: z.string().optional() }),
 });
 type Manifest = z.infer<typeof manifestSchema>;
 
@@ -52,15 +52,17 @@ export interface HarnessKernel {
   deb: string;
   /** depmod's index of all those modules (modules.dep, modules.builtin, modules.builtin.modinfo). */
   index: string;
+  /** Kernel flavours: FLAVOUR/*.ko replace the kernel's own modules of those names (images/default/extra-modules.sh). */
+  flavours: string;
 }
 
 export async function harnessKernel(): Promise<HarnessKernel> {
   const dir = defaultDir();
   const m = await readManifest();
-  if (!m.kernel.deb || !m.files.kmodIndex) throw new UserError('the default image was built without its kernel\'s module index: run `npm run setup`');
+  if (!m.kernel.deb || !m.files.kmodIndex || !m.files.flavours) throw new UserError('the default image was built without its kernel\'s module index or flavours: run `npm run setup`');
   return {
     imageKey: m.key, package: m.kernel.package, version: m.kernel.version, release: m.kernel.release,
-    vmlinux: join(dir, m.files.kernel), deb: join(cacheDir(), 'debs', m.kernel.deb), index: join(dir, m.files.kmodIndex),
+    vmlinux: join(dir, m.files.kernel), deb: join(cacheDir(), 'debs', m.kernel.deb), index: join(dir, m.files.kmodIndex), flavours: join(dir, m.files.flavours),
   };
 }
 

@@ -15,7 +15,7 @@ import { AUTOLOAD, modulesNamed, parseApk, parseOpkg, type PackageDb } from './p
 
 const SHIM = join(repoRoot, 'images', 'openwrt-rootfs');
 /** Bumped when what this file writes into an image changes. */
-const FORMAT = 2;
+const FORMAT = 3;
 
 /** What a built rootfs image holds, kept beside it as manifest.json and copied into reports. */
 export interface RootfsManifest {
@@ -171,6 +171,7 @@ export async function buildRootfsImage(tarball: string, source: string, progress
     const loadOrder = builtins.files.map((f) => basename(f).replace(/\.ko$/, ''));
     await writeFile(join(work, 'builtin-modules'), `${loadOrder.join('\n')}\n`);
     await writeFile(join(work, 'empty'), '');
+    const flavours = await Promise.all((await readdir(kernel.flavours)).map(async (f) => [f, (await readdir(join(kernel.flavours, f))).filter((k) => k.endsWith('.ko'))] as const));
     const spec = ['#mtree',
       mtree('dev', 'type=dir mode=0755'),
       mtree('dev/console', 'type=char mode=0600 device=native,5,1'),
@@ -183,6 +184,10 @@ export async function buildRootfsImage(tarball: string, source: string, progress
       // Debian's static busybox: the shim must not depend on what the image's own busybox offers.
       mtree('usr/lib/hil/busybox', 'type=file mode=0755 contents=/bin/busybox'),
       mtree('usr/lib/hil/builtin-modules', `type=file mode=0644 contents=${join(work, 'builtin-modules')}`),
+      // Kernel flavours (hil.flavour=NAME): the shim puts their modules over the kernel's own.
+      mtree('usr/lib/hil/flavours', 'type=dir mode=0755'),
+      ...flavours.flatMap(([f, kos]) => [mtree(`usr/lib/hil/flavours/${f}`, 'type=dir mode=0755'),
+        ...kos.map((ko) => mtree(`usr/lib/hil/flavours/${f}/${ko}`, `type=file mode=0644 contents=${join(kernel.flavours, f, ko)}`))]),
     ];
     await writeFile(join(work, 'overlay.mtree'), `${spec.join('\n')}\n`);
     if (!(await elfArch('/bin/busybox'))) throw new UserError('/bin/busybox is missing: install busybox-static (`npm run setup`)');

@@ -15,6 +15,7 @@ import type { OffloadMode } from '../scenario/schema.js';
 import type { Accel } from '../targets/types.js';
 import type { RootfsManifest } from '../images/rootfs-image.js';
 import type { MissingModules } from '../platforms/offload-modules.js';
+import type { DeviceAnswer } from '../probes/flow-block.js';
 import type { RulesetSummary } from '../probes/fw4-ruleset.js';
 
 // Shapes the parts own, named here too for the readers of report.json.
@@ -80,6 +81,15 @@ export interface ScenarioReport {
     refusals?: Record<string, string | null>;
     /** Offload modules absent from the DUT, the package that ships them and how to install it. */
     missing?: MissingModules | null;
+    /**
+     * Hardware offload requested: each flowtable device's driver answer to the flow block, read
+     * from the kernel's trace (answers), or why it could not be read (unknown).
+     */
+    devices?: { answers?: Record<string, DeviceAnswer>; unknown?: string };
+    /** Hardware inserts the flowtable queued (first tries, and retries for flows no device took): before the traffic, and during it. */
+    hwInserts?: { before: number | null; during?: number | null; perFlowPerSecond?: number | null };
+    /** Hardware offload in words: what was asked, what the ruleset and each device did, where the flows ended up. */
+    summary?: string;
   };
   /** The DUT's system: OpenWrt's release, target and package manager, or the default image. */
   platform?: {

@@ -17,6 +17,8 @@ import type { ConsoleDut } from '../targets/types.js';
 import type { TrafficRun } from '../traffic/iperf3.js';
 import { forwardLogs, qdiscDeltas, readQdiscs } from './caveat-probes.js';
 import { floodAssertions } from './flood-step.js';
+import { hwInsertCount } from '../probes/flow-block.js';
+import { hardwareSummary } from '../expect/hardware.js';
 
 export const FORWARD_COUNTER_COMMENT = 'hil: forward-chain counter';
 
@@ -89,8 +91,19 @@ export async function collect(o: CollectInput): Promise<void> {
   report.kernelLog.trouble = kernelTrouble(kernelLog).map((l) => l.text);
   if (s.firewall.forwardLog) report.forwardLog = forwardLogs(report.flows, runs, kernelLog, report.timeline);
   const fwd = final.ruleset.counters.find((c) => c.comment === FORWARD_COUNTER_COMMENT);
-  // A container on a kernel without flowtables is judged by what the scenario expects there.
-  const expect = report.container && !report.container.flowtables.supported && s.expect.hostKernel ? s.expect.hostKernel.withoutFlowtables : s.expect;
+  if (report.offload.hwInserts && report.offload.hwInserts.before !== null) {
+    const after = await hwInsertCount(dut.shell);
+    const during = after === null ? null : after - report.offload.hwInserts.before;
+    const seconds = (report.steps.find((x) => x.name === 'traffic')?.durationMs ?? 0) / 1000;
+    const flows = report.flows.filter((f) => f.matched).length;
+    report.offload.hwInserts = { ...report.offload.hwInserts, during, perFlowPerSecond: during !== null && flows && seconds ? +(during / flows / seconds).toFixed(2) : null };
+  }
+  report.offload.summary = hardwareSummary(report);
+  // A container on a kernel without flowtables is judged by what the scenario expects there;
+  // a verdict that depends on the kernel's flavour by what the scenario expects of that flavour.
+  const flavour = report.boot?.kernel?.flavour ?? 'upstream';
+  const expect = report.container && !report.container.flowtables.supported && s.expect.hostKernel ? s.expect.hostKernel.withoutFlowtables
+    : s.expect.onKernel?.[flavour] ?? s.expect;
   report.assertions = evaluate(expect, { ...report, forwardCounterPackets: fwd?.packets ?? null });
   if (s.expect.flood) report.assertions.push(...floodAssertions(s.expect.flood, report.flood));
   report.assertions.push({

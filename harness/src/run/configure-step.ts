@@ -5,12 +5,30 @@ import { createNetdevsim } from '../platforms/netdevsim.js';
 import { missingOffloadModules } from '../platforms/offload-modules.js';
 import { hwOffloadRefusal } from '../probes/hw-offload.js';
 import { effectiveOffload } from '../probes/nft.js';
-import { renderFw4, rulesetDifferences, summarizeRendered } from '../probes/fw4-ruleset.js';
+import { renderFw4, rulesetDifferences, summarizeRendered, type RulesetSummary } from '../probes/fw4-ruleset.js';
+import { armFlowBlockProbes, deviceAnswers, hwInsertCount } from '../probes/flow-block.js';
 import { takeSnapshot } from '../probes/snapshot.js';
 import type { ScenarioReport } from '../report/types.js';
 import type { Scenario } from '../scenario/schema.js';
 import type { ConsoleDut } from '../targets/types.js';
 import type { DutTarget } from './dut-target.js';
+
+/**
+ * What each flowtable device's driver answers to hardware offload, from the kernel's trace
+ * (the flowtable in force, else the one fw4 rendered and the kernel refused), and the count
+ * of hardware inserts so far, the baseline the traffic's are counted from.
+ */
+async function askDevices(dut: ConsoleDut, platform: Platform, report: ScenarioReport, kernel: RulesetSummary | null, rendered: RulesetSummary): Promise<void> {
+  const ft = kernel?.flowtables.ft ?? rendered.flowtables.ft ?? Object.values(kernel?.flowtables ?? {})[0] ?? Object.values(rendered.flowtables)[0];
+  const devices = ft?.devices ?? [platform.devices.lan, platform.devices.wan];
+  const unavailable = await armFlowBlockProbes(dut.shell);
+  if (unavailable) {
+    report.offload.devices = { unknown: unavailable };
+    return;
+  }
+  report.offload.devices = { answers: await deviceAnswers(dut.shell, platform.bin.nft, devices) };
+  report.offload.hwInserts = { before: await hwInsertCount(dut.shell) };
+}
 
 /**
  * The firewall with the scenario's offload mode (and netdevsim ports, SQM) applied on the DUT,
@@ -58,5 +76,6 @@ export async function configureDut(
     report.offload.kernelError = refusal.error;
     report.offload.refusals = refusal.byDevice;
   }
+  if (s.offload === 'hw') await askDevices(dut, platform, report, kernel, rendered);
   return s.sqm ? platform.applySqm(dut.shell, s.sqm) : undefined;
 }

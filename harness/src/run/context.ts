@@ -2,7 +2,7 @@ import type { LimitFunction } from 'p-limit';
 import type { LabNames } from '../lab/names.js';
 import type { AccelChoice } from '../targets/accel.js';
 import type { ConsoleDut } from '../targets/types.js';
-import type { Scenario } from '../scenario/schema.js';
+import type { KernelFlavour, Scenario } from '../scenario/schema.js';
 import type { DutBooter } from './dut-boot.js';
 import type { ContainerImage, DutImage } from './dut-image.js';
 
@@ -16,6 +16,8 @@ export interface ScenarioContext {
   /** The LAN and WAN hosts' container image (lab.hosts.container), imported; absent: bare namespaces. */
   hostsImage?: ContainerImage;
   accel: AccelChoice;
+  /** `--kernel-flavour`: wins over the scenario's dut.kernelFlavour. */
+  kernelFlavour?: KernelFlavour;
   booter: DutBooter;
   signal: AbortSignal;
   onWarning: (text: string) => void;

@@ -9,7 +9,7 @@ import { DefaultPlatform } from '../platforms/default.js';
 import { OpenWrtPlatform } from '../platforms/openwrt.js';
 import type { Platform } from '../platforms/types.js';
 import type { BootReport, ScenarioReport } from '../report/types.js';
-import type { Scenario } from '../scenario/schema.js';
+import type { KernelFlavour, Scenario } from '../scenario/schema.js';
 import type { ConsoleDut } from '../targets/types.js';
 import { describeContainerKernel } from './container-step.js';
 import type { DutImage } from './dut-image.js';
@@ -64,6 +64,26 @@ async function openWrtOn(dut: ConsoleDut, what: string, o: { container?: boolean
   return (await OpenWrtPlatform.detect(dut.shell, o)) ?? p;
 }
 
+/**
+ * The flavour offload-hil's kernel runs in: the run's flag, else the scenario's, else the
+ * system's own default (an OpenWrt rootfs gets OpenWrt's behaviour, as its kernel would have).
+ * A DUT on another kernel (its own, a board's, the host's) has no flavour to choose.
+ */
+function flavourOf(ctx: ScenarioContext, ours: KernelFlavour | null): KernelFlavour {
+  const asked = ctx.kernelFlavour ?? ctx.scenario.dut.kernelFlavour;
+  if (ours === null) {
+    const why = 'a flavour applies to offload-hil\'s own kernel (the default image, root filesystem tarballs); this DUT runs its own';
+    if (ctx.kernelFlavour) throw new Error(`--kernel-flavour ${ctx.kernelFlavour}: ${why}`);
+    // The scenario is about a kernel behaviour this DUT's kernel does not let the harness choose.
+    if (asked) throw new NotApplicable(`dut.kernelFlavour: ${asked}: ${why}`);
+    return 'upstream';
+  }
+  return asked ?? ours;
+}
+
+/** The scenario asks what this DUT cannot be: skipped with the reason, not failed. */
+export class NotApplicable extends Error {}
+
 const qemuOpts = (ctx: ScenarioContext, lab: Lab, transcript: string) => ({
   name: `hil-${lab.names.id}`, accel: ctx.accel, netns: lab.names.ns.dut, taps: lab.names.taps, withoutModules: ctx.scenario.dut.withoutModules,
   transcript, bootTimeoutMs: ctx.scenario.timeouts.bootMs, commandTimeoutMs: ctx.scenario.timeouts.commandMs, signal: ctx.signal,
@@ -77,8 +97,9 @@ export function targetFor(di: Exclude<DutImage, { kind: 'error' }>): DutTarget {
         stopName: 'qemu',
         lab: vmLab,
         start: async (ctx, lab, transcript) => {
-          const booted = await ctx.booter.boot({ ...qemuOpts(ctx, lab, transcript), profile: di.profile, image: di.image });
-          booted.boot.kernel = { by: 'offload-hil', release: booted.dut.banner.kernel ?? di.image.kernelRelease ?? '', ...di.image.kernelPackage };
+          const flavour = flavourOf(ctx, 'upstream');
+          const booted = await ctx.booter.boot({ ...qemuOpts(ctx, lab, transcript), flavour, profile: di.profile, image: di.image });
+          booted.boot.kernel = { by: 'offload-hil', release: booted.dut.banner.kernel ?? di.image.kernelRelease ?? '', ...di.image.kernelPackage, flavour };
           return booted;
         },
         platform: async (s) => new DefaultPlatform(s.dut.offloadEngine),
@@ -88,7 +109,12 @@ export function targetFor(di: Exclude<DutImage, { kind: 'error' }>): DutTarget {
       return {
         stopName: 'qemu',
         lab: vmLab,
-        start: (ctx, lab, transcript) => bootOpenWrt(ctx.booter, di.resolved, { ...qemuOpts(ctx, lab, transcript), profile: di.profile }),
+        start: async (ctx, lab, transcript) => {
+          const flavour = flavourOf(ctx, di.resolved.kind === 'rootfs' ? 'openwrt' : null);
+          const booted = await bootOpenWrt(ctx.booter, di.resolved, { ...qemuOpts(ctx, lab, transcript), flavour, profile: di.profile });
+          if (booted.boot.kernel?.by === 'offload-hil') booted.boot.kernel.flavour = flavour;
+          return booted;
+        },
         platform: async (s, dut) => {
           noEngineOrNetdevsim(s, 'this is an OpenWrt image');
           return openWrtOn(dut, 'the image');
@@ -102,6 +128,7 @@ export function targetFor(di: Exclude<DutImage, { kind: 'error' }>): DutTarget {
         stopName: 'board',
         lab: (ctx, hostContainers) => createBoardLab(di.board, ctx.runToken, ctx.index, hostContainers),
         start: async (ctx, lab, transcript, bottleneck) => {
+          flavourOf(ctx, null);
           const r = await attachBoard(di.board, lab, { transcript, bottleneck, signal: ctx.signal });
           r.boot.kernel = { by: 'board', release: r.dut.banner.kernel ?? '' };
           return r;
@@ -121,10 +148,12 @@ export function targetFor(di: Exclude<DutImage, { kind: 'error' }>): DutTarget {
         stopName: 'container',
         lab: (ctx, hostContainers) => Lab.create(ctx.runToken, ctx.index, { veth: true, hostContainers }),
         start: async (ctx, lab, transcript) => {
+          flavourOf(ctx, null);
           const r = await startContainerDut(di.engine!.docker, {
             image: di.image!, rootfs: di.rootfs, init: di.openwrt ? 'procd' : 'idle', engine: di.engine!.where, lab, transcript, runId: ctx.runToken, commandTimeoutMs: ctx.scenario.timeouts.commandMs,
           });
-          r.boot.kernel = { by: 'host', release: r.dut.container.hostKernel };
+          // The host's kernel: a distribution's, not OpenWrt's.
+          r.boot.kernel = { by: 'host', release: r.dut.container.hostKernel, flavour: 'upstream', flavourAssumed: true };
           return r;
         },
         platform: async (s, dut) => {

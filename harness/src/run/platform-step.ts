@@ -20,6 +20,12 @@ export async function preparePlatform(s: Scenario, p: Platform, dut: { shell: Sh
     };
     await p.waitSystemReady(dut.shell, s.timeouts.bootMs);
   } else report.platform = { name: p.name, packageManager: null, offloadPackage: null };
+  const k = report.boot?.kernel;
+  if (k && !k.flavour) {
+    // A kernel offload-hil did not build: OpenWrt's own carry patch 701 since 23.05 (pending-5.15 on).
+    k.flavour = p instanceof OpenWrtPlatform && openwrtKernelHas701(p.release.release) ? 'openwrt' : 'upstream';
+    k.flavourAssumed = true;
+  }
   if (s.dut.packages.length) {
     if (!(p instanceof OpenWrtPlatform)) throw new Error('dut.packages needs an OpenWrt DUT (opkg or apk); the default image has no package manager');
     const remote: string[] = [];
@@ -42,4 +48,11 @@ export async function preparePlatform(s: Scenario, p: Platform, dut: { shell: Sh
   const ct = await dut.shell.run('[ -e /proc/net/nf_conntrack ]');
   if (ct.exitCode !== 0) throw new Error('the DUT has no /proc/net/nf_conntrack (nf_conntrack not loaded, or a kernel without NF_CONNTRACK_PROCFS): offload-hil reads flow states from it');
   return p;
+}
+
+/** OpenWrt 23.05 and later, and snapshots, build their kernels with patch 701; 22.03 and earlier do not. */
+export function openwrtKernelHas701(release: string): boolean {
+  const m = /^(\d+)\.(\d+)/.exec(release);
+  if (!m) return true;
+  return Number(m[1]) > 23 || (Number(m[1]) === 23 && Number(m[2]) >= 5);
 }

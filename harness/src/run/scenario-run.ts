@@ -16,7 +16,7 @@ import { runFloodRounds } from './flood-step.js';
 import type { LiveLab, ScenarioContext } from './context.js';
 import { preparePlatform } from './platform-step.js';
 import { markTrafficStart, readQdiscs } from './caveat-probes.js';
-import { createLab, targetFor } from './dut-target.js';
+import { createLab, NotApplicable, targetFor } from './dut-target.js';
 import { configureDut } from './configure-step.js';
 import { collect } from './collect-step.js';
 
@@ -159,7 +159,7 @@ export async function runScenario(ctx: ScenarioContext): Promise<ScenarioReport>
       report.reason = `the DUT could not be observed: ${unseen.length} data stream(s) ran without a conntrack sample${took}; the host is overloaded (use fewer --jobs or longer traffic)`;
     }
   } catch (e) {
-    report.status = 'error';
+    report.status = e instanceof NotApplicable ? 'skipped' : 'error';
     const msg = (e as Error).message;
     // Whatever failed once the run was interrupted failed because of it: say that first.
     report.reason = signal.aborted && !msg.startsWith('interrupted') ? `interrupted (${String(signal.reason ?? 'signal')}) during ${current}: ${msg}` : msg;

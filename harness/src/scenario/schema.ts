@@ -6,6 +6,9 @@ export type OffloadMode = (typeof OFFLOAD_MODES)[number];
 export const PROTOS = ['tcp', 'udp'] as const;
 export const FAMILIES = ['ipv4', 'ipv6'] as const;
 export const DIRECTIONS = ['upload', 'download'] as const;
+/** How offload-hil's kernel behaves where OpenWrt's kernels differ from Linux's (patch 701). */
+export const KERNEL_FLAVOURS = ['upstream', 'openwrt'] as const;
+export type KernelFlavour = (typeof KERNEL_FLAVOURS)[number];
 
 const bitrate = z
   .union([z.number().int().nonnegative(), z.string().regex(/^\d+(\.\d+)?[KMG]?$/, 'a rate such as 100M, 1G or 0 (unlimited)')])
@@ -79,6 +82,12 @@ const expectBase = z
         missingModules: z.array(z.string().regex(/^[a-z0-9_-]+$/)).optional(),
         /** Devices the kernel must have refused `flags offload` for, each on its own (the error is in the report). */
         refusedDevices: z.array(z.string().min(1)).optional(),
+        /**
+         * Exactly the flowtable devices whose driver took the flow block (hardware offload), as
+         * the kernel's trace shows; [] for none. Read through kprobe events: a kernel without
+         * them fails this with the reason.
+         */
+        acceptedDevices: z.array(z.string().min(1)).optional(),
       })
       .optional(),
     firewall: z
@@ -182,6 +191,13 @@ export type Expect = z.infer<typeof expectSchema>;
  */
 const hostKernelSchema = z.strictObject({ withoutFlowtables: expectSchema });
 
+/**
+ * Where a verdict depends on how the kernel treats a device that refuses hardware offload:
+ * expectations that hold instead of expect's own on a kernel of that flavour (upstream fails
+ * the flowtable and firewall4 falls back; OpenWrt's patch 701 keeps it, unwarned).
+ */
+const onKernelSchema = z.strictObject({ openwrt: expectSchema.optional(), upstream: expectSchema.optional() });
+
 export const scenarioSchema = z.strictObject({
   name: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'lowercase letters, digits, ".", "_" and "-"').optional(),
   description: z.string().optional(),
@@ -201,6 +217,13 @@ export const scenarioSchema = z.strictObject({
     .strictObject({
       /** Kernel modules deleted from the DUT before boot-time loading: absent, not merely unloaded. */
       withoutModules: z.array(z.string().regex(/^[a-z0-9_-]+$/)).default([]),
+      /**
+       * How offload-hil's kernel behaves where OpenWrt's differs (the default image and rootfs
+       * tarballs): `upstream` as Linux does; `openwrt` with OpenWrt's patch 701, so a device
+       * refusing hardware offload (-EOPNOTSUPP) no longer fails the flowtable. Default: upstream
+       * on the default image, openwrt for an OpenWrt rootfs tarball. `hil run --kernel-flavour` overrides it.
+       */
+      kernelFlavour: z.enum(KERNEL_FLAVOURS).optional(),
       /** netdevsim ports nsim0..N-1 (default image), put into the flowtable with the LAN zone's devices. */
       netdevsim: z
         .strictObject({
@@ -276,7 +299,7 @@ export const scenarioSchema = z.strictObject({
       commandMs: z.number().int().positive().default(20_000),
     })
     .default({ bootMs: 60_000, commandMs: 20_000 }),
-  expect: expectBase.extend({ hostKernel: hostKernelSchema.optional() }).refine(checksSomething, NOTHING),
+  expect: expectBase.extend({ hostKernel: hostKernelSchema.optional(), onKernel: onKernelSchema.optional() }).refine(checksSomething, NOTHING),
 }).superRefine((s, ctx) => {
   // Expectations that read something only another block makes: say so at load, not after a run.
   const needs = (has: unknown, path: string[], what: string) => {

@@ -22,4 +22,8 @@ export interface BootKernel {
   /** offload-hil's kernel: the Debian package it came from. */
   package?: string;
   version?: string;
+  /** offload-hil's kernel: upstream Linux's behaviour, or OpenWrt's (patch 701: a device refusing hardware offload does not fail the flowtable). */
+  flavour?: 'upstream' | 'openwrt';
+  /** The flavour of a kernel offload-hil did not build (an image's, a board's): inferred from the system, not chosen. */
+  flavourAssumed?: boolean;
 }

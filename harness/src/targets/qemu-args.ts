@@ -10,6 +10,8 @@ export interface QemuArgsInput {
   /** Tap device per NIC role; roles without a tap get no NIC. */
   taps: Partial<Record<NicRole, string>>;
   withoutModules?: readonly string[];
+  /** offload-hil's kernel: a flavour other than upstream (its modules replace the kernel's at boot). */
+  flavour?: string;
   /** QMP socket for saving the VM's state. */
   qmpSocket?: string;
   /** With a virtio console: where the serial port (the kernel's console) is written. */
@@ -24,6 +26,7 @@ export const shQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 export function qemuArgs(i: QemuArgsInput): string[] {
   const append = [i.profile.append, 'panic=1'];
   if (i.withoutModules?.length) append.push(`hil.without=${i.withoutModules.join(',')}`);
+  if (i.flavour && i.flavour !== 'upstream') append.push(`hil.flavour=${i.flavour}`);
   const args = [
     '-name', i.name,
     '-machine', i.profile.machine,

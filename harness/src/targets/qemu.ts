@@ -14,6 +14,8 @@ export interface QemuBootOptions {
   netns?: string;
   taps: Partial<Record<NicRole, string>>;
   withoutModules?: readonly string[];
+  /** offload-hil's kernel flavour (qemu-args). */
+  flavour?: string;
   /** QMP socket, for saving the VM's state later. */
   qmpSocket?: string;
   /** Start from this saved state; banner is what the guest said when it was saved. */
