@@ -99,9 +99,13 @@ export async function deviceAnswers(shell: Shell, nft: string, devices: string[]
   return out;
 }
 
-/** How many hardware inserts the flowtable has queued since the probes were armed (kprobe_profile's hits). */
-export async function hwInsertCount(shell: Shell): Promise<number | null> {
-  const r = await shell.run(`cat ${TRACEFS}/kprobe_profile 2>/dev/null`);
-  const m = /^\s*hil\/hwadd\s+(\d+)/m.exec(r.stdout) ?? /^\s*hwadd\s+(\d+)/m.exec(r.stdout);
+/** An event's hits from kprobe_profile ("  hwadd   6   0": name, hits, misses). */
+export function kprobeHits(profile: string, event: string): number | null {
+  const m = new RegExp(`^\\s*(?:hil/)?${event}\\s+(\\d+)`, 'm').exec(profile);
   return m ? Number(m[1]) : null;
+}
+
+/** How many hardware inserts the flowtable has queued since the probes were armed. */
+export async function hwInsertCount(shell: Shell): Promise<number | null> {
+  return kprobeHits((await shell.run(`cat ${TRACEFS}/kprobe_profile 2>/dev/null`)).stdout, 'hwadd');
 }

@@ -95,7 +95,8 @@ export async function collect(o: CollectInput): Promise<void> {
     const after = await hwInsertCount(dut.shell);
     const during = after === null ? null : after - report.offload.hwInserts.before;
     const seconds = (report.steps.find((x) => x.name === 'traffic')?.durationMs ?? 0) / 1000;
-    const flows = report.flows.filter((f) => f.matched).length;
+    // Every flow in the software flowtable retries, iperf3's control connection too: the most seen at once.
+    const flows = Math.max(0, ...report.timeline.map((p) => p.flows.sw));
     report.offload.hwInserts = { ...report.offload.hwInserts, during, perFlowPerSecond: during !== null && flows && seconds ? +(during / flows / seconds).toFixed(2) : null };
   }
   report.offload.summary = hardwareSummary(report);
