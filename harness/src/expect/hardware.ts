@@ -31,7 +31,8 @@ export function hardwareSummary(r: Hw): string | undefined {
   const refused = Object.entries(o.devices?.answers ?? {}).filter(([, x]) => x.flowBlock === 'refused').map(([d, x]) => `${d}: ${x.error}`);
   const devices = took === null ? `which device took the flow block is unknown (${o.devices?.unknown ?? 'not asked'})`
     : took.length === 0 ? `no device took the flow block${refused.length ? ` (${refused.join('; ')})` : ''}`
-      : `${took.join(', ')} took the flow block${refused.length ? ` (refused by ${refused.join('; ')})` : ''}`;
+      // Asked alone, these would take it; with no flowtable in force that has flags offload, none holds it.
+      : `${took.join(', ')} ${o.effective === 'hw' ? 'took' : 'would take'} the flow block${refused.length ? ` (refused by ${refused.join('; ')})` : ''}`;
   const seen = r.flows.filter((f) => f.matched);
   const states = (['hw', 'sw', 'none'] as const).map((st) => [st, seen.filter((f) => f.state === st).length] as const).filter(([, n]) => n > 0);
   const flows = !seen.length ? 'no data stream seen' : states.length === 1 ? `flows in ${({ hw: 'hardware', sw: 'software', none: 'no offload' })[states[0]![0]]}` : `flows: ${states.map(([st, n]) => `${n} ${st}`).join(', ')}`;

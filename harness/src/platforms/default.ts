@@ -77,6 +77,12 @@ export class DefaultPlatform implements Platform {
   }
 
   async applyOffload(shell: Shell, cfg: OffloadConfig): Promise<ApplyResult> {
+    await this.configureOffload(shell, cfg);
+    return this.reloadFirewall(shell);
+  }
+
+  /** The fw4 stand-in's configuration (/etc/hil/firewall), written, not yet applied. */
+  async configureOffload(shell: Shell, cfg: OffloadConfig): Promise<void> {
     const conf = [
       `flow_offloading=${cfg.mode === 'none' ? 0 : 1}`,
       `flow_offloading_hw=${cfg.mode === 'hw' ? 1 : 0}`,
@@ -87,7 +93,10 @@ export class DefaultPlatform implements Platform {
       `flowtable_counter=${cfg.flowtableCounter === false ? 0 : 1}`,
     ].join('\n');
     await mustRun(shell, `printf '%s\\n' '${conf.split('\n').join("' '")}' > /etc/hil/firewall`);
-    // Non-quiet, stderr captured apart from stdout (the agent redirects it): the plain "[!]" form.
+  }
+
+  /** Non-quiet, stderr captured apart from stdout (the agent redirects it): the plain "[!]" form. */
+  async reloadFirewall(shell: Shell): Promise<ApplyResult> {
     const result = await shell.run('/sbin/fw4 reload');
     return { result, output: parseFw4Stderr(result.stderr) };
   }

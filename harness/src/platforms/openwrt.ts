@@ -146,6 +146,12 @@ export class OpenWrtPlatform implements Platform {
   }
 
   async applyOffload(shell: Shell, cfg: OffloadConfig): Promise<ApplyResult> {
+    await this.configureOffload(shell, cfg);
+    return this.reloadFirewall(shell);
+  }
+
+  /** Offloading and the harness's forward-chain rules in firewall4's uci config, committed, not yet applied. */
+  async configureOffload(shell: Shell, cfg: OffloadConfig): Promise<void> {
     if (cfg.flowtableCounter === false) {
       throw new Error('firewall.flowtableCounter: false: firewall4 always gives its flowtable `counter`; this runs on the default image only');
     }
@@ -171,7 +177,10 @@ export class OpenWrtPlatform implements Platform {
     }
     cmds.push('uci commit firewall');
     await mustRun(shell, cmds.join('; '));
-    // Never `fw4 -q`: quiet mode is what hides the warning at boot and hotplug.
+  }
+
+  /** `fw4 reload`, never `-q` (quiet mode is what hides the warning at boot and hotplug), stderr kept apart. */
+  async reloadFirewall(shell: Shell): Promise<ApplyResult> {
     const result = await shell.run('fw4 reload');
     return { result, output: parseFw4Stderr(result.stderr) };
   }

@@ -26,8 +26,12 @@ export interface Platform {
   readonly name: string;
   /** Addresses, forwarding, conntrack accounting: the lab's plan applied on the DUT. */
   configureNetwork(shell: Shell): Promise<void>;
-  /** Writes the offload configuration and applies it non-quietly, stderr captured. */
+  /** Writes the offload configuration and applies it non-quietly, stderr captured: the two below. */
   applyOffload(shell: Shell, cfg: OffloadConfig): Promise<ApplyResult>;
+  /** Writes (commits) the offload configuration without applying it. */
+  configureOffload(shell: Shell, cfg: OffloadConfig): Promise<void>;
+  /** Applies the committed configuration as a user would (`fw4 reload`), stderr captured apart. */
+  reloadFirewall(shell: Shell): Promise<ApplyResult>;
   /** Shaping on the WAN device as sqm-scripts sets it up; throws with the package to install where it cannot. */
   applySqm(shell: Shell, sqm: Sqm): Promise<SqmDevices>;
   /** The DUT's LAN and WAN device names (the flowtable's devices). */

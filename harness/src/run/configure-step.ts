@@ -14,12 +14,12 @@ import type { ConsoleDut } from '../targets/types.js';
 import type { DutTarget } from './dut-target.js';
 
 /**
- * What each flowtable device's driver answers to hardware offload, from the kernel's trace
- * (the flowtable in force, else the one fw4 rendered and the kernel refused), and the count
- * of hardware inserts so far, the baseline the traffic's are counted from.
+ * What each device of the flowtable fw4 renders answers to hardware offload (its driver's
+ * answer to the flow block, from the kernel's trace), asked alone; arms the count of
+ * hardware inserts too.
  */
-async function askDevices(dut: ConsoleDut, platform: Platform, report: ScenarioReport, kernel: RulesetSummary | null, rendered: RulesetSummary): Promise<void> {
-  const ft = kernel?.flowtables.ft ?? rendered.flowtables.ft ?? Object.values(kernel?.flowtables ?? {})[0] ?? Object.values(rendered.flowtables)[0];
+async function askDevices(dut: ConsoleDut, platform: Platform, report: ScenarioReport, rendered: RulesetSummary): Promise<void> {
+  const ft = rendered.flowtables.ft ?? Object.values(rendered.flowtables)[0];
   const devices = ft?.devices ?? [platform.devices.lan, platform.devices.wan];
   const unavailable = await armFlowBlockProbes(dut.shell);
   if (unavailable) {
@@ -27,7 +27,7 @@ async function askDevices(dut: ConsoleDut, platform: Platform, report: ScenarioR
     return;
   }
   report.offload.devices = { answers: await deviceAnswers(dut.shell, platform.bin.nft, devices) };
-  report.offload.hwInserts = { before: await hwInsertCount(dut.shell) };
+  report.offload.hwInserts = { before: null };
 }
 
 /**
@@ -45,9 +45,16 @@ export async function configureDut(
     report.netdevsim = await createNetdevsim(dut.shell, s.dut.netdevsim, platform.bin);
     extraLanDevices = report.netdevsim.ports;
   }
-  const applied = await platform.applyOffload(dut.shell, {
+  await platform.configureOffload(dut.shell, {
     mode: s.offload, forwardCounter: s.firewall.forwardCounter, forwardLog: s.firewall.forwardLog, flowtableCounter: s.firewall.flowtableCounter, extraLanDevices,
   });
+  // What fw4 renders for this configuration, and each device's answer to hardware offload,
+  // asked before the reload, as fw4's own probe asks: afterwards the flowtable in force holds
+  // the devices' flow blocks, and a second one on the same port is refused (-EBUSY) by drivers
+  // that take one block each, which would make a render then differ from the reload's.
+  const rendered = summarizeRendered(await renderFw4(dut.shell, platform.bin.fw4));
+  if (s.offload === 'hw') await askDevices(dut, platform, report, rendered);
+  const applied = await platform.reloadFirewall(dut.shell);
   report.offload.applyStderr = applied.result.stderr;
   report.offload.applyExitCode = applied.result.exitCode;
   report.offload.warning = applied.output.warning;
@@ -56,7 +63,6 @@ export async function configureDut(
   report.offload.effective = effectiveOffload(snap.ruleset);
   // fw4's exit status says nothing, and a table inet fw4 may be the one from before a
   // rejected reload: loaded means the kernel holds what fw4 renders for this configuration.
-  const rendered = summarizeRendered(await renderFw4(dut.shell, platform.bin.fw4));
   const kernel = snap.fw4Table ?? null;
   const differences = rulesetDifferences(rendered, kernel);
   report.firewall = {
@@ -76,6 +82,6 @@ export async function configureDut(
     report.offload.kernelError = refusal.error;
     report.offload.refusals = refusal.byDevice;
   }
-  if (s.offload === 'hw') await askDevices(dut, platform, report, kernel, rendered);
+  if (report.offload.hwInserts) report.offload.hwInserts.before = await hwInsertCount(dut.shell);
   return s.sqm ? platform.applySqm(dut.shell, s.sqm) : undefined;
 }

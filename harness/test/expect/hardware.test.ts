@@ -18,7 +18,7 @@ describe('hardware offload in words', () => {
 
   it('upstream: the fallback, and which devices would have taken it', () => {
     expect(hardwareSummary(report({ effective: 'sw', fallback: true, devices: { answers: { lan0: took, nsim0: refused } } }, [flow('sw')]))).toBe(
-      'hardware offload requested; firewall4 fell back to software offloading (the kernel refused flags offload), lan0 took the flow block (refused by nsim0: EOPNOTSUPP (-95)): flows in software',
+      'hardware offload requested; firewall4 fell back to software offloading (the kernel refused flags offload), lan0 would take the flow block (refused by nsim0: EOPNOTSUPP (-95)): flows in software',
     );
   });
 
