@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -53,5 +53,31 @@ describe('ConsoleShell over the real agent', () => {
   it('a command that outlives its timeout fails, and the shell says it is unusable after', async () => {
     await expect(shell.run('sleep 3', { timeoutMs: 300 })).rejects.toBeInstanceOf(ShellTimeoutError);
     await expect(shell.run('true')).rejects.toThrow(/unusable.*timed out/);
+  });
+});
+
+// OpenWrt's busybox has no stty: the agent stays on a cooked terminal, where the line
+// discipline writes every LF as CR LF. The agent says so in its banner and the host undoes it.
+describe('ConsoleShell over the real agent on a cooked terminal (no stty)', () => {
+  let con: PtyConsole;
+  let shell: ConsoleShell;
+  beforeAll(async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hil-agent-cooked-'));
+    const bin = join(dir, 'bin');
+    mkdirSync(bin);
+    for (const t of ['cat', 'uname', 'base64', 'sleep']) symlinkSync(`/bin/${t}`, join(bin, t));
+    // bash: busybox's shell would find its own stty applet whatever PATH says.
+    con = new PtyConsole('env', [`PATH=${bin}`, '/bin/bash', agent], join(dir, 'console.log'));
+    shell = new ConsoleShell(con, 5000);
+    expect((await shell.waitReady(5000)).tty).toBe('cooked');
+  });
+  afterAll(() => con.kill());
+
+  it('stdout and stderr come back as the command wrote them, LF not CR LF, long outputs too', async () => {
+    const r = await shell.run('echo out; echo err >&2; printf "a\\nb"');
+    expect(r).toMatchObject({ stdout: 'out\na\nb', stderr: 'err\n', exitCode: 0 });
+    const long = await shell.run('i=0; while [ $i -lt 3000 ]; do echo "line $i"; i=$((i+1)); done');
+    expect(long.stdout.split('\n')).toHaveLength(3001);
+    expect(long.stdout).not.toContain('\r');
   });
 });
