@@ -66,8 +66,10 @@ describe('ConsoleShell over the real agent on a cooked terminal (no stty)', () =
     const bin = join(dir, 'bin');
     mkdirSync(bin);
     for (const t of ['cat', 'uname', 'base64', 'sleep']) symlinkSync(`/bin/${t}`, join(bin, t));
-    // bash: busybox's shell would find its own stty applet whatever PATH says.
-    con = new PtyConsole('env', [`PATH=${bin}`, '/bin/bash', agent], join(dir, 'console.log'));
+    // bash: busybox's shell would find its own stty applet whatever PATH says. The terminal as
+    // a guest's console is before anyone changes it: echo and CR LF on (PtyConsole turns them
+    // off for QEMU's own output).
+    con = new PtyConsole('sh', ['-c', 'stty onlcr echo; exec env PATH="$0" /bin/bash "$1"', bin, agent], join(dir, 'console.log'));
     shell = new ConsoleShell(con, 5000);
     expect((await shell.waitReady(5000)).tty).toBe('cooked');
   });
