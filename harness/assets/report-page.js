@@ -81,10 +81,14 @@
   function kernelTexts(s) {
     const texts = [];
     if (s.reason) texts.push('reason: ' + s.reason);
+    const k = s.boot && s.boot.kernel;
+    if (k) texts.push(`kernel: ${k.release} (${k.by === 'offload-hil' ? "offload-hil's" : k.by === 'image' ? "the image's own" : k.by === 'host' ? "the host's" : "the board's"}${k.flavour ? `, ${k.flavour} flavour${k.flavourAssumed ? ', assumed' : ''}` : ''})`);
+    if (s.offload.summary) texts.push(s.offload.summary);
     if (s.offload.warning) texts.push('firewall4 warning: ' + s.offload.warning);
     if (s.offload.kernelError) texts.push('kernel: ' + s.offload.kernelError);
     for (const [d, e] of Object.entries(s.offload.refusals || {})) if (e) texts.push(`refused on ${d}: ${e}`);
-    if (s.offload.missing) texts.push(`missing modules: ${s.offload.missing.modules.join(', ')} (${s.offload.missing.package}: ${s.offload.missing.install})`);
+    if (s.offload.missing) texts.push(`missing modules: ${s.offload.missing.hint || `${s.offload.missing.modules.join(', ')} (${s.offload.missing.package}: ${s.offload.missing.install})`}`);
+    for (const d of (s.firewall && s.firewall.differences) || []) texts.push(`firewall not as rendered: ${d}`);
     for (const t of s.kernelLog.trouble) texts.push('kernel log: ' + t);
     for (const a of (s.attempts || []).slice(0, -1)) texts.push(`attempt ${a.attempt}: ${a.status}${a.reason ? ' (' + a.reason + ')' : ''}`);
     return texts.length ? el('pre', { class: 'kernel' }, texts.join('\n')) : null;

@@ -45,6 +45,7 @@ export function consoleReporter(out: NodeJS.WritableStream = process.stdout, err
             ? `        firewall not as rendered: the kernel's table inet fw4 is not fw4's ruleset for this configuration (fw4 exited ${s.offload.applyExitCode ?? '?'})`
             : `        no firewall: fw4's table is not in the kernel (fw4 exited ${s.offload.applyExitCode ?? '?'})`);
         }
+        if (s.offload.summary) lines.push(`        ${s.boot?.kernel?.flavour ? `${s.boot.kernel.flavour} kernel: ` : ''}${s.offload.summary}`);
         const m = s.offload.missing;
         if (m) lines.push(`        missing offload modules: ${m.hint ?? `${m.modules.join(', ')} (package ${m.package}: ${m.install})`}`);
         for (const a of s.assertions.filter((a) => !a.passed)) lines.push(`        ${a.name}: expected ${a.expected}; actual ${a.actual}`);
