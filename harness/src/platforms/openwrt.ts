@@ -67,10 +67,12 @@ export class OpenWrtPlatform implements Platform {
     const once = checks.map(([name, cmd]) => `[ -n "$m" ] || { ${cmd} || m=${name}; }`).join('; ');
     let last = '';
     while (performance.now() < deadline) {
-      const rounds = Math.max(1, Math.min(10, Math.floor((deadline - performance.now()) / 1000)));
+      // The guest ends each wait after about 10 s of its own clock, however slowly a loaded
+      // host runs it (one check can take seconds then); the host's timeout is only a backstop.
+      const secs = Math.max(1, Math.min(10, Math.floor((deadline - performance.now()) / 1000)));
       const r = await shell.run(
-        `t=0; while :; do m=; ${once}; [ -z "$m" ] && break; t=$((t+1)); [ $t -ge ${rounds} ] && break; sleep 1; done; echo "missing=$m"`,
-        { timeoutMs: rounds * 1000 + 20_000 },
+        `read u _ < /proc/uptime; end=$((\${u%.*} + ${secs})); while :; do m=; ${once}; [ -z "$m" ] && break; read u _ < /proc/uptime; [ \${u%.*} -ge $end ] && break; sleep 1; done; echo "missing=$m"`,
+        { timeoutMs: secs * 1000 + 120_000 },
       );
       const missing = /missing=(\S*)/.exec(r.stdout)?.[1] ?? 'procd';
       if (!missing) return;
