@@ -14,6 +14,9 @@ export interface TrafficRun {
   endedAtMs: number;
 }
 
+/** Through the lab's router a connection takes milliseconds; this is for one that never comes. */
+const CONNECT_TIMEOUT_MS = 5000;
+
 async function waitListening(ns: string, port: number, timeoutMs: number, signal: AbortSignal, serverDone: Promise<{ stderr: string; exitCode: number }>): Promise<void> {
   const until = performance.now() + timeoutMs;
   let ended: { stderr: string; exitCode: number } | undefined;
@@ -38,7 +41,9 @@ export async function runIperf3(hosts: LabHosts, names: LabNames, spec: Traffic,
   try {
     // Asked with this machine's ss in the WAN host's namespace: a host image needs only the traffic tools.
     await waitListening(names.ns.wan, port, 5000, signal, server.done);
-    const args = ['-c', hostAddr('wan', spec.family), '-p', String(port), '-J', '-t', String(spec.duration), '-P', String(spec.streams)];
+    // A connection that cannot be made (no route, nothing listening) fails in seconds, not after
+    // the kernel's own retries (seen: 30 s for IPv6 neighbour discovery that never answers).
+    const args = ['-c', hostAddr('wan', spec.family), '-p', String(port), '-J', '-t', String(spec.duration), '-P', String(spec.streams), '--connect-timeout', String(CONNECT_TIMEOUT_MS)];
     args.push(spec.family === 'ipv6' ? '-6' : '-4');
     if (spec.proto === 'udp') args.push('-u');
     // iperf3 hands -C to the server too, so a download's sender uses it as well.
@@ -48,9 +53,13 @@ export async function runIperf3(hosts: LabHosts, names: LabNames, spec: Traffic,
     const startedAtMs = performance.now() - t0;
     const client = await hosts.spawn('lan', ['iperf3', ...args], { signal, timeoutMs: (spec.duration + 20) * 1000 }).done;
     const endedAtMs = performance.now() - t0;
-    const srv = await server.done;
     const c = parseIperf3(client.stdout);
     if (!c.error && client.exitCode !== 0) c.error = `iperf3 client exited ${client.exitCode}: ${client.stderr.trim()}`;
+    // A client that could not connect (no route, refused) leaves the one-off server waiting for
+    // the whole stream and its grace: the test is over, and says so at once. (iperf3 3.12 -J
+    // exits 0 even then: the error is in its JSON.)
+    if (c.error) server.kill('SIGINT');
+    const srv = await server.done;
     return { spec, port, client: c, server: parseIperf3(srv.stdout), startedAtMs, endedAtMs };
   } finally {
     server.kill('SIGKILL');

@@ -24,10 +24,10 @@ describe('hil run, end to end', () => {
     const warmOut = tmp();
     const coldOut = tmp();
     const warm = await hil(['run', 'scenarios/', '--out', warmOut], { env });
-    expect(warm.stdout).toMatch(/27 passed, 0 failed, 0 error, 0 skipped/);
+    expect(warm.stdout).toMatch(/28 passed, 0 failed, 0 error, 0 skipped/);
     expect(warm.exitCode).toBe(0);
     const cold = await hil(['run', 'scenarios/', '--out', coldOut, '--cold'], { env });
-    expect(cold.stdout).toMatch(/27 passed, 0 failed, 0 error, 0 skipped/);
+    expect(cold.stdout).toMatch(/28 passed, 0 failed, 0 error, 0 skipped/);
     expect(cold.exitCode).toBe(0);
 
     const warmRep = readReport(warmOut);
@@ -35,8 +35,8 @@ describe('hil run, end to end', () => {
     // One cold boot per DUT configuration saves its state (module-missing's DUT lacks two
     // modules, the OpenWrt kernel flavour swaps nf_tables, and module-missing-openwrt-kernel
     // does both: four configurations); every other scenario restores. --cold uses none.
-    expect(warmRep.scenarios.map((s) => s.boot!.snapshot.action).sort()).toEqual([...Array(23).fill('restored'), 'saved', 'saved', 'saved', 'saved']);
-    expect(warmRep.scenarios.filter((s) => s.boot!.kind === 'snapshot')).toHaveLength(23);
+    expect(warmRep.scenarios.map((s) => s.boot!.snapshot.action).sort()).toEqual([...Array(24).fill('restored'), 'saved', 'saved', 'saved', 'saved']);
+    expect(warmRep.scenarios.filter((s) => s.boot!.kind === 'snapshot')).toHaveLength(24);
     expect(readdirSync(snaps).filter((d) => !d.endsWith('.lock'))).toHaveLength(4);
     expect(coldRep.scenarios.every((s) => s.boot!.kind === 'cold' && s.boot!.snapshot.action === 'disabled')).toBe(true);
     const verdicts = (r: RunReport) => Object.fromEntries(r.scenarios.map((s) => [s.name, { status: s.status, effective: s.offload.effective, fallback: s.offload.fallback, flows: s.flows.map((f) => `${f.proto}/${f.family} ${f.state} matched=${f.matched}`).sort() }]));
@@ -88,6 +88,9 @@ describe('hil run, end to end', () => {
       // The simulated engine: hardware states, its own counters, the table filling up, expiry.
       expect(by['hw-offload']!.flows.map((f) => f.state)).toEqual(['hw', 'hw']);
       expect(by['hw-offload']!.engine!.hits).toBeGreaterThan(10000);
+      // IPv6 through the engine: neighbour discovery reaches the ports (their multicast groups on the NICs' filters).
+      expect(by['hw-offload-ipv6']!.flows.map((f) => `${f.proto}/${f.family} ${f.state}`).sort()).toEqual(['tcp/ipv6 hw', 'udp/ipv6 hw']);
+      expect(by['hw-offload-ipv6']!.engine!.hits).toBeGreaterThan(5000);
       // Entries may already be freed by the streams' FINs when the counters are read.
       expect(by['hw-table-full']!.engine).toMatchObject({ capacity: 4 });
       expect(by['hw-table-full']!.engine!.tableFull).toBeGreaterThan(0);
@@ -108,7 +111,7 @@ describe('hil run, end to end', () => {
       for (const s of rep.scenarios.filter((x) => !x.name.startsWith('module-missing'))) expect(s.firewall, s.name).toMatchObject({ loaded: true, nftErrors: [] });
     }
     const junit = readFileSync(join(warmOut, 'junit.xml'), 'utf8');
-    expect(junit.match(/<testcase /g)).toHaveLength(27);
+    expect(junit.match(/<testcase /g)).toHaveLength(28);
     expect(await leftovers(snaps)).toEqual([]);
   }, 900_000);
 

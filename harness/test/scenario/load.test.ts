@@ -76,6 +76,6 @@ describe('scenario files', () => {
   // In file-name order: '-' sorts before '.', so ct-accounting-hw.yaml precedes ct-accounting.yaml.
   it('the shipped scenarios are valid', async () => {
     const s = await loadScenarios([new URL('../../../scenarios', import.meta.url).pathname]);
-    expect(s.map((x) => x.name)).toEqual(['ct-accounting-hw', 'ct-accounting-no-counter', 'ct-accounting', 'hw-fallback', 'hw-flow-expiry', 'hw-mixed-devices', 'hw-no-device-openwrt-kernel', 'hw-offload', 'hw-table-full', 'hw-tc-offload-off', 'ipv6-offload', 'logging-hw-offload', 'logging-no-offload', 'logging-sw-offload', 'module-missing-openwrt-kernel', 'module-missing', 'netdevsim-fallback', 'no-offload', 'scale-64-streams', 'scale-conntrack-full', 'scale-udp-flows', 'sqm-hw-offload', 'sqm-ingress-sw-offload', 'sqm-no-offload', 'sqm-sw-offload', 'sw-offload', 'udp-offload']);
+    expect(s.map((x) => x.name)).toEqual(['ct-accounting-hw', 'ct-accounting-no-counter', 'ct-accounting', 'hw-fallback', 'hw-flow-expiry', 'hw-mixed-devices', 'hw-no-device-openwrt-kernel', 'hw-offload-ipv6', 'hw-offload', 'hw-table-full', 'hw-tc-offload-off', 'ipv6-offload', 'logging-hw-offload', 'logging-no-offload', 'logging-sw-offload', 'module-missing-openwrt-kernel', 'module-missing', 'netdevsim-fallback', 'no-offload', 'scale-64-streams', 'scale-conntrack-full', 'scale-udp-flows', 'sqm-hw-offload', 'sqm-ingress-sw-offload', 'sqm-no-offload', 'sqm-sw-offload', 'sw-offload', 'udp-offload']);
   });
 });

@@ -527,10 +527,11 @@ static rx_handler_result_t hil_handle_frame(struct sk_buff **pskb)
 	if (!skb)
 		return RX_HANDLER_CONSUMED;
 	/*
-	 * A tagged frame for a VLAN on the port, not on the lower NIC, was marked OTHERHOST by
-	 * the core's VLAN lookup on the NIC; to the engine it is the port's own.
+	 * A frame for the port's address is the port's own even when the core marked it
+	 * OTHERHOST on the lower NIC: a tagged frame for a VLAN on the port (the core's VLAN
+	 * lookup on the NIC), or the port given an address of its own.
 	 */
-	if (skb->pkt_type == PACKET_OTHERHOST && skb_vlan_tag_present(skb) &&
+	if (skb->pkt_type == PACKET_OTHERHOST &&
 	    ether_addr_equal(eth_hdr(skb)->h_dest, port->dev->dev_addr))
 		skb->pkt_type = PACKET_HOST;
 	if (skb->pkt_type == PACKET_HOST && hil_engine(skb, port))
@@ -556,15 +557,101 @@ static netdev_tx_t hil_start_xmit(struct sk_buff *skb, struct net_device *dev)
 	return NETDEV_TX_OK;
 }
 
+/*
+ * The port's multicast groups (IPv6 neighbour discovery's solicited-node groups for its own
+ * addresses) and any extra unicast address must pass the lower NIC's filter, or virtio-net
+ * drops them before the rx handler sees them; as VLAN and macvlan devices do, the port
+ * mirrors its address lists and its allmulti/promisc counts onto the lower NIC.
+ */
 static int hil_open(struct net_device *dev)
 {
+	struct hil_port *port = netdev_priv(dev);
+	struct net_device *lower = port->lower;
+	int err;
+
+	if (!ether_addr_equal(dev->dev_addr, lower->dev_addr)) {
+		err = dev_uc_add(lower, dev->dev_addr);
+		if (err)
+			return err;
+	}
+	if (dev->flags & IFF_ALLMULTI) {
+		err = dev_set_allmulti(lower, 1);
+		if (err)
+			goto del_uc;
+	}
+	if (dev->flags & IFF_PROMISC) {
+		err = dev_set_promiscuity(lower, 1);
+		if (err)
+			goto clear_allmulti;
+	}
 	netif_carrier_on(dev);
 	return 0;
+
+clear_allmulti:
+	if (dev->flags & IFF_ALLMULTI)
+		dev_set_allmulti(lower, -1);
+del_uc:
+	if (!ether_addr_equal(dev->dev_addr, lower->dev_addr))
+		dev_uc_del(lower, dev->dev_addr);
+	return err;
 }
 
 static int hil_stop(struct net_device *dev)
 {
+	struct hil_port *port = netdev_priv(dev);
+	struct net_device *lower = port->lower;
+
+	dev_uc_unsync(lower, dev);
+	dev_mc_unsync(lower, dev);
+	if (dev->flags & IFF_ALLMULTI)
+		dev_set_allmulti(lower, -1);
+	if (dev->flags & IFF_PROMISC)
+		dev_set_promiscuity(lower, -1);
+	if (!ether_addr_equal(dev->dev_addr, lower->dev_addr))
+		dev_uc_del(lower, dev->dev_addr);
 	netif_carrier_off(dev);
+	return 0;
+}
+
+static void hil_set_rx_mode(struct net_device *dev)
+{
+	struct hil_port *port = netdev_priv(dev);
+
+	dev_uc_sync(port->lower, dev);
+	dev_mc_sync(port->lower, dev);
+}
+
+static void hil_change_rx_flags(struct net_device *dev, int change)
+{
+	struct hil_port *port = netdev_priv(dev);
+
+	if (!(dev->flags & IFF_UP))
+		return;
+	if (change & IFF_ALLMULTI)
+		dev_set_allmulti(port->lower, dev->flags & IFF_ALLMULTI ? 1 : -1);
+	if (change & IFF_PROMISC)
+		dev_set_promiscuity(port->lower, dev->flags & IFF_PROMISC ? 1 : -1);
+}
+
+/* A new address while up moves its filter entry on the lower NIC with it. */
+static int hil_set_mac_address(struct net_device *dev, void *p)
+{
+	struct hil_port *port = netdev_priv(dev);
+	struct sockaddr *addr = p;
+	int err;
+
+	if (!is_valid_ether_addr(addr->sa_data))
+		return -EADDRNOTAVAIL;
+	if (dev->flags & IFF_UP) {
+		if (!ether_addr_equal(addr->sa_data, port->lower->dev_addr)) {
+			err = dev_uc_add(port->lower, addr->sa_data);
+			if (err)
+				return err;
+		}
+		if (!ether_addr_equal(dev->dev_addr, port->lower->dev_addr))
+			dev_uc_del(port->lower, dev->dev_addr);
+	}
+	eth_hw_addr_set(dev, addr->sa_data);
 	return 0;
 }
 
@@ -587,7 +674,9 @@ static const struct net_device_ops hil_netdev_ops = {
 	.ndo_start_xmit = hil_start_xmit,
 	.ndo_setup_tc = hil_setup_tc,
 	.ndo_get_stats64 = dev_get_tstats64,
-	.ndo_set_mac_address = eth_mac_addr,
+	.ndo_set_mac_address = hil_set_mac_address,
+	.ndo_set_rx_mode = hil_set_rx_mode,
+	.ndo_change_rx_flags = hil_change_rx_flags,
 };
 
 static const char hil_stat_names[][ETH_GSTRING_LEN] = {

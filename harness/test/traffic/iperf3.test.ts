@@ -1,0 +1,41 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { namespaceHosts } from '../../src/lab/hosts.js';
+import type { LabNames } from '../../src/lab/names.js';
+import { runIperf3 } from '../../src/traffic/iperf3.js';
+import { trafficSchema } from '../../src/scenario/schema.js';
+import { exec, execOk } from '../../src/util/exec.js';
+
+// Two namespaces of this test's own, linked, with the LAN side's IPv6 route pointing at a
+// router that is not there: neighbour discovery never answers, as it did through the
+// simulated engine before its ports passed multicast to their NICs.
+const id = `hilt${process.pid}`;
+const names = { ns: { lan: `${id}-lan`, wan: `${id}-wan`, dut: `${id}-dut` } } as unknown as LabNames;
+
+describe.skipIf(process.getuid?.() !== 0)('iperf3 through a path that cannot connect', () => {
+  beforeAll(async () => {
+    for (const ns of [names.ns.lan, names.ns.wan]) {
+      await execOk('ip', ['netns', 'add', ns]);
+      await execOk('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
+    }
+    await execOk('ip', ['-n', names.ns.lan, 'link', 'add', 'v0', 'type', 'veth', 'peer', 'name', 'v1', 'netns', names.ns.wan]);
+    await execOk('ip', ['-n', names.ns.lan, 'link', 'set', 'v0', 'up']);
+    await execOk('ip', ['-n', names.ns.wan, 'link', 'set', 'v1', 'up']);
+    await execOk('ip', ['-n', names.ns.lan, 'addr', 'add', 'fd00:1::2/64', 'dev', 'v0', 'nodad']);
+    await execOk('ip', ['-n', names.ns.lan, '-6', 'route', 'add', 'default', 'via', 'fd00:1::1']);
+    await execOk('ip', ['-n', names.ns.wan, 'addr', 'add', 'fd00:99::1/64', 'dev', 'v1', 'nodad']);
+  });
+  afterAll(async () => {
+    for (const ns of [names.ns.lan, names.ns.wan]) await exec('ip', ['netns', 'del', ns]);
+  });
+
+  // A 60 s stream: without the server being stopped when the client fails, the run would
+  // wait for the server's own timeout (90 s) and this test's timeout would fail it.
+  it('fails the stream with the client\'s reason and stops the waiting server', async () => {
+    const spec = trafficSchema.parse({ proto: 'tcp', family: 'ipv6', duration: 60 });
+    const r = await runIperf3(namespaceHosts(names), names, spec, 5391, performance.now(), new AbortController().signal);
+    expect(r.client.error).toMatch(/unable to connect to server: No route to host/);
+    expect(r.server.error).toMatch(/interrupt/);
+    const left = await exec('ip', ['netns', 'pids', names.ns.wan]);
+    expect(left.stdout.trim()).toBe('');
+  }, 30_000);
+});
