@@ -1,4 +1,16 @@
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { leftovers } from './e2e/leftovers.js';
+
+/**
+ * Every lab this suite starts (in its workers or in the hil processes they run, which
+ * inherit the variable) is journalled here, so the leak checks look at this suite's labs,
+ * not at another run's on a shared machine.
+ */
+export function setup(): void {
+  process.env.HIL_LAB_JOURNAL ??= join(tmpdir(), `hil-test-labs-${process.pid}`);
+}
 
 /**
  * After the whole suite: whatever any test left of the harness fails the run. vitest reports
@@ -10,4 +22,5 @@ export async function teardown(): Promise<void> {
     process.stderr.write(`\nLEAK: the test suite left harness resources behind:\n${left.map((l) => `  ${l}`).join('\n')}\n`);
     process.exitCode = 1;
   }
+  if (process.env.HIL_LAB_JOURNAL?.startsWith(join(tmpdir(), 'hil-test-labs-'))) rmSync(process.env.HIL_LAB_JOURNAL, { force: true });
 }

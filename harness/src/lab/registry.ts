@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LabNames } from './names.js';
 import type { LentCable } from '../boards/cables.js';
@@ -16,7 +16,12 @@ export interface LabRecord {
   cables?: LentCable[];
 }
 
+/**
+ * HIL_LAB_JOURNAL: a file each lab's id is appended to, and never taken out of. The test
+ * suite sets it, so its leak checks look at its own labs, not at every lab on the machine.
+ */
 export async function register(names: LabNames, cables?: LentCable[]): Promise<void> {
+  if (process.env.HIL_LAB_JOURNAL) await appendFile(process.env.HIL_LAB_JOURNAL, `${names.id}\n`);
   await mkdir(DIR, { recursive: true });
   await writeFile(join(DIR, `${names.id}.json`), JSON.stringify({ pid: process.pid, names, cables }));
 }

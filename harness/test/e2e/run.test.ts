@@ -39,7 +39,17 @@ describe('hil run, end to end', () => {
     expect(warmRep.scenarios.filter((s) => s.boot!.kind === 'snapshot')).toHaveLength(24);
     expect(readdirSync(snaps).filter((d) => !d.endsWith('.lock'))).toHaveLength(4);
     expect(coldRep.scenarios.every((s) => s.boot!.kind === 'cold' && s.boot!.snapshot.action === 'disabled')).toBe(true);
-    const verdicts = (r: RunReport) => Object.fromEntries(r.scenarios.map((s) => [s.name, { status: s.status, effective: s.offload.effective, fallback: s.offload.fallback, flows: s.flows.map((f) => `${f.proto}/${f.family} ${f.state} matched=${f.matched}`).sort() }]));
+    // What the scenarios promise, not one run's accidents: every expectation's outcome, and
+    // each flow's state where the scenario fixes it (flows.state). Where it asks only for a
+    // mix (hw-table-full: which streams win a 4-entry table is a race) the mix is its assertion.
+    const verdicts = (r: RunReport) => Object.fromEntries(r.scenarios.map((s) => {
+      const exact = s.assertions.some((a) => a.name === 'flows.state');
+      return [s.name, {
+        status: s.status, effective: s.offload.effective, fallback: s.offload.fallback,
+        assertions: s.assertions.map((a) => `${a.name}: ${a.passed}`).sort(),
+        flows: s.flows.map((f) => `${f.proto}/${f.family}${exact ? ` ${f.state}` : ''} matched=${f.matched}`).sort(),
+      }];
+    }));
     expect(verdicts(warmRep)).toEqual(verdicts(coldRep));
     const restoredGuest = warmRep.scenarios.find((s) => s.boot!.kind === 'snapshot')!.boot!.guest;
     expect(restoredGuest.kernel).toBe(coldRep.scenarios[0]!.boot!.guest.kernel);
@@ -62,8 +72,9 @@ describe('hil run, end to end', () => {
       // The flood's own flows fill the table, less the few slots other entries (the DUT's own
       // traffic, neighbour discovery) hold at that moment; the scenario's conntrackFull checks
       // nf_conntrack_count itself reaching the max.
+      // No upper bound: the count is a grep over /proc/net/nf_conntrack, which is not read
+      // atomically, so an entry moved during the read can be counted twice (seen: 1538 of 1536).
       expect(full.peakTracked).toBeGreaterThanOrEqual(full.conntrackMax - 8);
-      expect(full.peakTracked).toBeLessThanOrEqual(full.conntrackMax);
       expect(full.result.flowsAnswered).toBeLessThan(4_000);
       expect(by['sw-offload']!.flows[0]).toMatchObject({ state: 'sw', proto: 'tcp', family: 'ipv4', reply: { dst: '10.99.0.2' } });
       expect(by['ipv6-offload']!.flows[0]).toMatchObject({ state: 'sw', family: 'ipv6', orig: { src: 'fd00:1::2' } });
