@@ -12,20 +12,31 @@
   const secs = (ms) => (ms / 1000).toFixed(1) + ' s';
   window.hilPlots = [];
 
+  // Every plotted quantity is a rate, a count or a delay: its axis starts at 0, so a steady
+  // stream looks steady. Fewer than 3 readings make no line: the page says so instead.
+  const MIN_POINTS = 3;
   function plot(parent, scenario, title, unit, xs, series, spanGaps = false) {
     const kept = series.filter((s) => s.values.some((v) => v !== null && v !== undefined));
     if (!xs.length || !kept.length) return;
-    const box = el('div', { class: 'plot', 'data-plot': title }, el('h4', {}, title));
+    const heading = `${title} (${unit})`;
+    const box = el('div', { class: 'plot', 'data-plot': title }, el('h4', {}, heading));
     parent.append(box);
+    if (xs.length < MIN_POINTS) {
+      const vals = kept.map((s) => `${s.label}: ${s.values.filter((v) => v !== null && v !== undefined).map((v) => +v.toFixed(2)).join(', ')} ${unit}`);
+      box.append(el('p', { class: 'muted too-few' }, `too few readings for a line (${xs.length} at t = ${xs.map((x) => x.toFixed(1)).join(', ')} s): `, vals.join('; ')));
+      window.hilPlots.push({ scenario, title, series: kept.length, points: xs.length, drawn: 0, tooFew: true });
+      return;
+    }
     const colours = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd'];
     const opts = {
       width: 460, height: 220,
-      scales: { x: { time: false } },
+      scales: { x: { time: false }, y: { range: (u, min, max) => [0, max > 0 ? max * 1.05 : 1] } },
       axes: [{ label: 't (s) from traffic start' }, { label: unit }],
       series: [{}, ...kept.map((s, i) => ({ label: s.label, stroke: colours[i % colours.length], spanGaps, points: { show: xs.length < 60 } }))],
     };
     const u = new uPlot(opts, [xs, ...kept.map((s) => s.values)], box);
-    window.hilPlots.push({ scenario, title, series: kept.length, points: xs.length, drawn: u.data[0].length });
+    // The scales are set once uPlot has drawn: read when asked.
+    window.hilPlots.push({ scenario, title, series: kept.length, points: xs.length, drawn: u.data[0].length, get yMin() { return u.scales.y.min; }, get yMax() { return u.scales.y.max; } });
   }
 
   /** Several (t, y) series on one x axis: the union of their times, gaps where one has none. */
@@ -94,22 +105,32 @@
     return texts.length ? el('pre', { class: 'kernel' }, texts.join('\n')) : null;
   }
 
+  const FOLD = /\(folded (\d+)\)$/;
   function transcript(s) {
     const text = (run.transcripts || {})[s.name];
     if (text === undefined) return el('p', { class: 'muted' }, 'no console transcript');
+    const folds = (run.folds || {})[s.name] || {};
     const lines = text.split('\n');
     const pre = el('pre', { class: 'transcript' });
     const count = el('span', { class: 'muted count' });
     const input = el('input', { class: 'search', type: 'search', placeholder: 'search the console transcript' });
+    // A folded sample: its one line, the full text a click away.
+    const line = (l, q) => {
+      const m = FOLD.exec(l);
+      const full = m && folds[m[1]];
+      let shown = [l];
+      if (q) {
+        const i = l.toLowerCase().indexOf(q.toLowerCase());
+        shown = [l.slice(0, i), el('mark', {}, l.slice(i, i + q.length)), l.slice(i + q.length)];
+      }
+      if (full === undefined || full === null) return [...shown, '\n'];
+      return [el('details', { class: 'fold' }, el('summary', {}, ...shown), el('div', { class: 'folded' }, full))];
+    };
     const show = () => {
       const q = input.value;
       pre.replaceChildren();
       const hits = q ? lines.filter((l) => l.toLowerCase().includes(q.toLowerCase())) : lines;
-      for (const l of hits) {
-        if (!q) { pre.append(l + '\n'); continue; }
-        const i = l.toLowerCase().indexOf(q.toLowerCase());
-        pre.append(l.slice(0, i), el('mark', {}, l.slice(i, i + q.length)), l.slice(i + q.length) + '\n');
-      }
+      for (const l of hits) pre.append(...line(l, q));
       count.textContent = q ? ` ${hits.length} of ${lines.length} lines` : ` ${lines.length} lines`;
     };
     input.addEventListener('input', show);
@@ -137,7 +158,7 @@
     el('p', {}, `${n('passed')} passed${flaky ? ` (${flaky} flaky)` : ''}, ${n('failed')} failed, ${n('error')} error, ${n('skipped')} skipped in ${secs(run.durationMs)}; started ${run.startedAt}${run.shard ? `; shard ${run.shard.index}/${run.shard.count}` : ''}`),
     el('table', { class: 'summary' }, el('tr', {}, ['verdict', 'scenario', 'offload', 'flows', 'time'].map((h) => el('th', {}, h))),
       run.scenarios.map((s) => el('tr', {}, el('td', { class: verdict(s) }, verdict(s)), el('td', {}, el('a', { href: '#s-' + s.name }, s.name)),
-        el('td', {}, `${s.offload.requested} → ${s.offload.effective || '-'}`), el('td', {}, s.flows.map((f) => (f.matched ? f.state : 'untracked')).join(', ') || '-'), el('td', {}, secs(s.durationMs))))),
+        el('td', {}, `${s.offload.requested} → ${s.offload.effective || '-'}`), el('td', {}, (run.flowStates || {})[s.name] || '-'), el('td', {}, secs(s.durationMs))))),
     ...run.scenarios.map(scenario),
   );
   document.body.dataset.ready = 'true';

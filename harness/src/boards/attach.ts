@@ -85,6 +85,7 @@ export async function attachBoard(
       const last = 'last' in got ? got.last : '';
       if (got instanceof SshShell) {
         ssh = shell = got;
+        got.transcript = (con ?? log).transcript;
         report.hostKey = got.hostKey;
         note(`SSH ${board.ssh.user}@${board.ssh.host}:${board.ssh.port} (host key ${got.hostKey})`);
       }
@@ -109,8 +110,9 @@ export async function attachBoard(
     // A board that was not power-cycled still holds the last run's flows.
     if (board.power === 'manual') await shell.run('conntrack -F 2>/dev/null; true');
     const bootMs = performance.now() - start;
-    const uname = await shell.run('uname -r');
     const c = con ?? log;
+    c.transcript.ready();
+    const uname = await shell.run('uname -r');
     // Commands go over SSH, so no agent runs on the serial console: a person gets it as it is.
     if (con && report.shell !== 'console') con.handOver = () => con!.note('console handed over to a person');
     const dut: BoardDut = {

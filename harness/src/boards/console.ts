@@ -1,7 +1,7 @@
-import { createWriteStream, type WriteStream } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import { SerialPort } from 'serialport';
+import { Transcript, foldsPath, rawPath } from '../targets/transcript.js';
 import { redact } from '../util/redact.js';
 import type { Board } from './schema.js';
 
@@ -14,11 +14,10 @@ type Link = SerialPort | Socket;
  */
 export class BoardConsole {
   private listeners: ((d: string) => void)[] = [];
-  private readonly transcript: WriteStream;
+  readonly transcript: Transcript;
   private done = false;
   private onClosed!: () => void;
   readonly exited: Promise<void>;
-  transcriptError: string | undefined;
   /** Bytes the board has sent: none at all tells a dead or unpowered board from a slow one. */
   received = 0;
   /** Not a process of ours: faults aimed at QEMU do not apply. */
@@ -27,15 +26,12 @@ export class BoardConsole {
   handOver?: () => void;
 
   private constructor(private readonly link: Link, private readonly transcriptPath: string, readonly describe: string) {
-    this.transcript = createWriteStream(transcriptPath, { flags: 'a' });
-    this.transcript.on('error', (e: NodeJS.ErrnoException) => {
-      this.transcriptError ??= `${transcriptPath}: ${e.code ?? e.message}`;
-    });
+    this.transcript = new Transcript(transcriptPath);
     this.exited = new Promise((r) => (this.onClosed = r));
     link.on('data', (b: Buffer) => {
       const d = b.toString('latin1');
       this.received += b.length;
-      if (!this.transcriptError) this.transcript.write(redact(d));
+      this.transcript.raw(d);
       for (const l of this.listeners) l(d);
     });
     link.on('close', () => this.closedNow());
@@ -72,6 +68,10 @@ export class BoardConsole {
     }
   }
 
+  get transcriptError(): string | undefined {
+    return this.transcript.error;
+  }
+
   get closed(): boolean {
     return this.done;
   }
@@ -88,7 +88,7 @@ export class BoardConsole {
   }
 
   note(text: string): void {
-    if (!this.transcriptError && !this.transcript.destroyed) this.transcript.write(`\n[hil] ${redact(text)}\n`);
+    this.transcript.note(text);
   }
 
   /** Closes the link (the board keeps running) and the transcript, then redacts it whole: a secret split across two reads is caught there. */
@@ -99,10 +99,12 @@ export class BoardConsole {
       } else this.link.destroy();
       this.closedNow();
     }
-    if (!this.transcriptError && !this.transcript.destroyed) await new Promise<void>((r) => this.transcript.end(r));
+    await this.transcript.end();
     if (!this.transcriptError) {
-      const text = await readFile(this.transcriptPath, 'latin1').catch(() => undefined);
-      if (text !== undefined && redact(text) !== text) await writeFile(this.transcriptPath, redact(text), 'latin1');
+      for (const path of [this.transcriptPath, rawPath(this.transcriptPath), foldsPath(this.transcriptPath)]) {
+        const text = await readFile(path, 'latin1').catch(() => undefined);
+        if (text !== undefined && redact(text) !== text) await writeFile(path, redact(text), 'latin1');
+      }
     }
   }
 }

@@ -5,7 +5,8 @@ import { readFile } from 'node:fs/promises';
 import { Duplex } from 'node:stream';
 import ssh2 from 'ssh2';
 import type { CommandResult } from '../util/exec.js';
-import type { Shell } from '../targets/types.js';
+import type { Transcript } from '../targets/transcript.js';
+import type { RunOptions, Shell } from '../targets/types.js';
 import type { Board } from './schema.js';
 import type { InteractiveShell } from '../targets/transcript-console.js';
 
@@ -35,6 +36,9 @@ function connectFrom(netns: string, host: string, port: number): Duplex {
  * board's pinned fingerprint; a refused login is an SshAuthError, never retried.
  */
 export class SshShell implements Shell {
+  /** Where each command is written once it is over (the board's console.log). */
+  transcript: Transcript | undefined;
+
   private constructor(private readonly conn: ssh2.Client, readonly hostKey: string, private readonly defaultTimeoutMs: number) {}
 
   static async connect(board: Board, lanNetns: string | undefined, timeoutMs: number): Promise<SshShell> {
@@ -102,8 +106,19 @@ export class SshShell implements Shell {
     return new Promise((resolve, reject) => this.conn.shell({ term: 'xterm' }, (err, channel) => (err ? reject(new Error(`SSH: ${err.message}`)) : resolve(channel))));
   }
 
-  run(command: string, opts: { timeoutMs?: number } = {}): Promise<CommandResult> {
-    const timeoutMs = opts.timeoutMs ?? this.defaultTimeoutMs;
+  async run(command: string, opts: RunOptions = {}): Promise<CommandResult> {
+    const start = performance.now();
+    try {
+      const r = await this.exec(command, opts.timeoutMs ?? this.defaultTimeoutMs);
+      this.transcript?.command(command, r, opts);
+      return r;
+    } catch (e) {
+      this.transcript?.command(command, { failure: (e as Error).message, durationMs: performance.now() - start });
+      throw e;
+    }
+  }
+
+  private exec(command: string, timeoutMs: number): Promise<CommandResult> {
     const start = performance.now();
     return new Promise((resolve, reject) => {
       this.conn.exec(command, (err, stream) => {

@@ -1,7 +1,8 @@
 import type Docker from 'dockerode';
 import type { Lab } from '../lab/lab.js';
 import type { BootReport } from '../targets/boot-report.js';
-import type { ConsoleDut, Shell } from '../targets/types.js';
+import type { Transcript } from '../targets/transcript.js';
+import type { ConsoleDut, RunOptions, Shell } from '../targets/types.js';
 import { TranscriptConsole, type InteractiveShell } from '../targets/transcript-console.js';
 import type { CommandResult } from '../util/exec.js';
 import { execOk } from '../util/exec.js';
@@ -12,10 +13,24 @@ import { attachExec } from './exec-stream.js';
 
 /** Commands through the Engine API's exec: stdout and stderr demultiplexed, the exit code from inspect. */
 class ExecShell implements Shell {
-  constructor(private readonly docker: Docker, private readonly container: Docker.Container, private readonly defaultTimeoutMs: number) {}
+  constructor(
+    private readonly docker: Docker, private readonly container: Docker.Container, private readonly defaultTimeoutMs: number,
+    private readonly transcript: Transcript,
+  ) {}
 
-  async run(command: string, opts: { timeoutMs?: number } = {}): Promise<CommandResult> {
-    const timeoutMs = opts.timeoutMs ?? this.defaultTimeoutMs;
+  async run(command: string, opts: RunOptions = {}): Promise<CommandResult> {
+    const start = performance.now();
+    try {
+      const r = await this.exec(command, opts.timeoutMs ?? this.defaultTimeoutMs);
+      this.transcript.command(command, r, opts);
+      return r;
+    } catch (e) {
+      this.transcript.command(command, { failure: (e as Error).message, durationMs: performance.now() - start });
+      throw e;
+    }
+  }
+
+  private async exec(command: string, timeoutMs: number): Promise<CommandResult> {
     const start = performance.now();
     let stdout = '';
     let stderr = '';
@@ -100,7 +115,7 @@ export async function startContainerDut(
     con.note(`container ${container.id.slice(0, 12)} from ${o.image} (${o.rootfs}) on ${o.engine}`);
     await container.start();
     void container.wait().then(died, died);
-    const shell = new ExecShell(docker, container, o.commandTimeoutMs);
+    const shell = new ExecShell(docker, container, o.commandTimeoutMs, con.transcript);
     let uname: CommandResult;
     try {
       const info = await container.inspect();
@@ -118,6 +133,7 @@ export async function startContainerDut(
       throw (await exitedAtOnce(container, 'the DUT container')) ?? e;
     }
     const bootMs = performance.now() - start;
+    con.transcript.ready();
     const dut: ContainerDut = {
       shell, console: con, accel: 'container', accelReason: `container on ${o.engine} (the host's kernel)`, bootMs,
       banner: { kernel: uname.stdout.trim() },

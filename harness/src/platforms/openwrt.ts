@@ -123,8 +123,10 @@ export class OpenWrtPlatform implements Platform {
   async settle(shell: Shell, timeoutMs = 30_000): Promise<void> {
     const deadline = performance.now() + timeoutMs;
     let quiet = 0;
+    let n = 0;
     while (quiet < 4) {
-      const busy = await shell.run("pgrep -f 'hotplug-call|/sbin/fw4' >/dev/null");
+      const k = ++n;
+      const busy = await shell.run("pgrep -f 'hotplug-call|/sbin/fw4' >/dev/null", { fold: (r) => `hotplug check ${k}: ${r.exitCode === 0 ? 'a handler or fw4 runs' : 'quiet'}` });
       quiet = busy.exitCode === 0 ? 0 : quiet + 1;
       if (performance.now() > deadline) throw new Error(`OpenWrt's hotplug handlers (firewall reloads after ifup) were still running after ${timeoutMs} ms`);
       await new Promise((r) => setTimeout(r, 300));

@@ -19,7 +19,13 @@ export function parseEngineStats(text: string): EngineCounters | null {
  * to empty (flows expire once idle for the flowtable's timeout and their rules are destroyed).
  */
 export async function readEngine(shell: Shell, port: string, drainWithinMs?: number): Promise<EngineCounters | undefined> {
-  const read = async () => parseEngineStats((await shell.run(`/usr/sbin/ethtool -S ${port}`)).stdout) ?? undefined;
+  let n = 0;
+  // The first read is shown whole; the drain checks after it, one line each.
+  const read = async () => {
+    const k = n++;
+    const fold = k ? { fold: (r: { stdout: string }) => `engine drain check ${k}: ${parseEngineStats(r.stdout)?.entries ?? '?'} entries left` } : {};
+    return parseEngineStats((await shell.run(`/usr/sbin/ethtool -S ${port}`, fold)).stdout) ?? undefined;
+  };
   const first = await read();
   if (!first || drainWithinMs === undefined) return first;
   const ended = performance.now();

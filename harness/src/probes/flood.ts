@@ -27,6 +27,6 @@ export function parseFloodCounts(out: string, tMs: number): FloodCounts {
 /** Stamped when the read starts: under load the DUT takes seconds to grep 10,000 entries. */
 export async function readFloodCounts(shell: Shell, port: number, tMs: () => number): Promise<FloodCounts> {
   const t = tMs();
-  const r = await shell.run(floodCountsCommand(port));
+  const r = await shell.run(floodCountsCommand(port), { fold: (x) => `flood count: ${x.stdout.trim().split('\n').join(' ')} (tracked, max, the flood's, offloaded)` });
   return parseFloodCounts(r.stdout, t);
 }

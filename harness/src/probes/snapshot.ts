@@ -19,19 +19,33 @@ export interface Snapshot {
 
 const SEP = '--hil-snapshot-separator--';
 
+/** "3 entries, 2 [OFFLOAD], 1 [HW_OFFLOAD]": a sample in one line of the transcript. */
+export function conntrackSummary(stdout: string): string {
+  const ct = parseConntrack(stdout);
+  const sw = ct.filter((e) => e.state === 'sw').length;
+  const hw = ct.filter((e) => e.state === 'hw').length;
+  return [`${ct.length} ${ct.length === 1 ? 'entry' : 'entries'}`, ...(sw ? [`${sw} [OFFLOAD]`] : []), ...(hw ? [`${hw} [HW_OFFLOAD]`] : [])].join(', ');
+}
+
 /** Conntrack alone, with the ruleset of an earlier snapshot: one `cat`, where nft costs a process and JSON. */
-async function takeConntrack(shell: Shell, t0: number, ruleset: Ruleset): Promise<Snapshot> {
-  const r = await shell.run('cat /proc/net/nf_conntrack');
+async function takeConntrack(shell: Shell, t0: number, ruleset: Ruleset, n: number): Promise<Snapshot> {
+  const r = await shell.run('cat /proc/net/nf_conntrack', { fold: (x) => `conntrack sample ${n}: ${conntrackSummary(x.stdout)}` });
   const tMs = performance.now() - t0;
   if (r.exitCode !== 0) throw new Error(`snapshot failed (exit ${r.exitCode}): ${r.stderr.trim() || r.stdout.trim()}`);
   return { tMs, conntrack: parseConntrack(r.stdout), ruleset };
 }
 
-/** One console round trip for both: samples during traffic must stay cheap. */
-export async function takeSnapshot(shell: Shell, platform: Platform, t0: number, qdiscs = false, conntrack = true): Promise<Snapshot> {
+/**
+ * One console round trip for both: samples during traffic must stay cheap. The transcript
+ * shows each command apart with its own output, or, for a sample (n), one folded line.
+ */
+export async function takeSnapshot(shell: Shell, platform: Platform, t0: number, qdiscs = false, conntrack = true, n?: number): Promise<Snapshot> {
   const tc = qdiscs ? ` && echo ${SEP} && ${platform.bin.tc} -s -j qdisc show` : '';
   const ctCmd = conntrack ? 'cat /proc/net/nf_conntrack' : 'true';
-  const r = await shell.run(`${ctCmd} && echo ${SEP} && ${platform.bin.nft} -j list ruleset && echo ${SEP} && ${platform.bin.nft} list flowtables${tc}`);
+  const show = n === undefined
+    ? { parts: SEP }
+    : { parts: SEP, fold: (x: { stdout: string }) => `full sample ${n}: ${conntrack ? `${conntrackSummary(x.stdout.split(`${SEP}\n`)[0] ?? '')}; ` : ''}the ruleset, flowtables${qdiscs ? ', qdiscs' : ''}` };
+  const r = await shell.run(`${ctCmd} && echo ${SEP} && ${platform.bin.nft} -j list ruleset && echo ${SEP} && ${platform.bin.nft} list flowtables${tc}`, show);
   const tMs = performance.now() - t0;
   if (r.exitCode !== 0) throw new Error(`snapshot failed (exit ${r.exitCode}): ${r.stderr.trim() || r.stdout.trim()}`);
   const [ct = '', nft = '', fts = '', q] = r.stdout.split(`${SEP}\n`);
@@ -68,10 +82,11 @@ export class Sampler {
       const began = performance.now();
       try {
         const last = this.samples[this.samples.length - 1];
+        const n = this.samples.length + 1;
         this.samples.push(
           last && this.samples.length % FULL_EVERY !== 0
-            ? await takeConntrack(this.shell, this.t0, last.ruleset)
-            : await takeSnapshot(this.shell, this.platform, this.t0, this.qdiscs),
+            ? await takeConntrack(this.shell, this.t0, last.ruleset, n)
+            : await takeSnapshot(this.shell, this.platform, this.t0, this.qdiscs, true, n),
         );
       } catch (e) {
         this.errors.push((e as Error).message);

@@ -1,5 +1,6 @@
 import { redact } from '../util/redact.js';
 import type { Reporter } from '../run/events.js';
+import { flowStates } from './fold.js';
 import { LiveBlock } from './live.js';
 import type { RunReport, ScenarioReport } from './types.js';
 
@@ -37,7 +38,7 @@ export function consoleReporter(out: NodeJS.WritableStream = process.stdout, err
       block?.stop();
       const lines = ['', `offload-hil ${r.runId}`];
       for (const s of r.scenarios) {
-        lines.push(`${(s.flaky ? 'FLAKY' : s.status.toUpperCase()).padEnd(7)} ${s.name.padEnd(20)} ${(s.durationMs / 1000).toFixed(1).padStart(5)} s  ${s.accel ?? ''}  ${s.boot ? `${s.boot.kind.padEnd(8)} ${(s.boot.ms / 1000).toFixed(2)} s` : ''}  offload ${s.offload.requested} -> ${s.offload.effective ?? '-'}${s.offload.fallback ? ' (fallback warned)' : ''}`);
+        lines.push(`${(s.flaky ? 'FLAKY' : s.status.toUpperCase()).padEnd(7)} ${s.name.padEnd(20)} ${(s.durationMs / 1000).toFixed(1).padStart(5)} s  ${s.accel ?? ''}  ${s.boot ? `${s.boot.kind.padEnd(8)} ${(s.boot.ms / 1000).toFixed(2)} s` : ''}  offload ${s.offload.requested} -> ${s.offload.effective ?? '-'}${s.offload.fallback ? ' (fallback warned)' : ''}${s.flows.length ? `  flows ${flowStates(s)}` : ''}`);
         if (s.reason) lines.push(`        ${s.reason}`);
         for (const a of (s.attempts ?? []).slice(0, -1)) lines.push(`        attempt ${a.attempt}: ${a.status.toUpperCase()}${a.reason ? ` (${a.reason})` : ''}${a.transcript ? `, transcript ${a.transcript}` : ''}`);
         if (s.firewall && !s.firewall.loaded) {

@@ -2,6 +2,7 @@ import { redact } from '../util/redact.js';
 import { appendFile } from 'node:fs/promises';
 import { relative, resolve } from 'node:path';
 import type { Reporter } from '../run/events.js';
+import { flowStates } from './fold.js';
 import { assertionLines } from './source-lines.js';
 import type { RunReport, ScenarioReport } from './types.js';
 
@@ -48,7 +49,7 @@ export function stepSummary(r: RunReport): string {
     '|---|---|---|---|---|',
   ];
   for (const s of r.scenarios) {
-    const flows = s.flows.length ? s.flows.map((f) => (f.matched ? f.state : 'untracked')).join(', ') : '-';
+    const flows = flowStates(s);
     lines.push(`| ${cell(s.name)} | ${verdict(s)} | ${s.offload.requested} → ${s.offload.effective ?? '-'}${s.offload.fallback ? ' (fallback warned)' : ''} | ${flows} | ${(s.durationMs / 1000).toFixed(1)} s |`);
   }
   const bad = r.scenarios.filter((s) => s.status === 'failed' || s.status === 'error' || s.flaky);

@@ -31,6 +31,7 @@ export interface SessionInfo {
  */
 export function handOverConsole(con: DutConsole): void {
   con.note('console handed over to an interactive shell');
+  con.transcript.release();
   con.write(`hil-shell P stty sane </proc/self/fd/1; PS1='dut# '; export PS1; /bin/sh -i </proc/self/fd/1 >/proc/self/fd/1 2>&1\n`);
 }
 

@@ -1,24 +1,19 @@
-import { createWriteStream, type WriteStream } from 'node:fs';
 import pty from '@lydell/node-pty';
+import { Transcript } from './transcript.js';
 
 /**
  * A program (QEMU) whose stdio is a pseudo-terminal: the DUT console the agent talks over.
- * Everything it prints goes to the transcript file as it arrives.
+ * Everything it prints goes to the transcript as it arrives.
  */
 export class PtyConsole {
   private readonly proc: pty.IPty;
-  private readonly transcript: WriteStream;
+  readonly transcript: Transcript;
   private listeners: ((data: string) => void)[] = [];
   readonly exited: Promise<{ exitCode: number; signal?: number }>;
   private done = false;
-  /** Why the transcript stopped being written (a full disk, say); the DUT is unaffected. */
-  transcriptError: string | undefined;
 
   constructor(file: string, args: string[], transcriptPath: string) {
-    this.transcript = createWriteStream(transcriptPath, { flags: 'a' });
-    this.transcript.on('error', (e: NodeJS.ErrnoException) => {
-      this.transcriptError ??= `${transcriptPath}: ${e.code ?? e.message}`;
-    });
+    this.transcript = new Transcript(transcriptPath);
     // QEMU keeps OPOST on its stdio terminal; clearing ONLCR first keeps the guest's
     // bytes as they are (no LF -> CRLF), so command output is exact.
     this.proc = pty.spawn('sh', ['-c', 'stty -onlcr -echo; exec "$@"', 'sh', file, ...args], {
@@ -28,7 +23,7 @@ export class PtyConsole {
       env: { ...process.env, TERM: 'dumb' } as Record<string, string>,
     });
     this.proc.onData((d) => {
-      if (!this.transcriptError) this.transcript.write(d);
+      this.transcript.raw(d);
       for (const l of this.listeners) l(d);
     });
     this.exited = new Promise((resolve) =>
@@ -41,6 +36,11 @@ export class PtyConsole {
 
   get pid(): number {
     return this.proc.pid;
+  }
+
+  /** Why the transcript stopped being written (a full disk, say); the DUT is unaffected. */
+  get transcriptError(): string | undefined {
+    return this.transcript.error;
   }
 
   get closed(): boolean {
@@ -59,7 +59,7 @@ export class PtyConsole {
   }
 
   note(text: string): void {
-    if (!this.transcriptError) this.transcript.write(`\n[hil] ${text}\n`);
+    this.transcript.note(text);
   }
 
   /** SIGTERM, then SIGKILL if it is still there after graceMs. */
@@ -80,7 +80,6 @@ export class PtyConsole {
       await this.exited;
       clearTimeout(timer);
     }
-    // end() calls back only on success; a failed stream is already closed.
-    if (!this.transcriptError && !this.transcript.destroyed) await new Promise<void>((r) => this.transcript.end(r));
+    await this.transcript.end();
   }
 }

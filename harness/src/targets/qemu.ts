@@ -51,6 +51,7 @@ export async function bootQemu(o: QemuBootOptions): Promise<QemuDut> {
       ? await shell.waitAnswer(o.bootTimeoutMs, o.signal).then(() => o.restore!.banner)
       : await shell.waitReady(left, o.signal);
     const bootMs = performance.now() - start;
+    con.transcript.ready();
     con.note(`ready after ${bootMs.toFixed(0)} ms (${o.accel.accel}${o.restore ? ', restored' : ''})`);
     return {
       shell,

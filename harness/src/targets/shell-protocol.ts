@@ -1,5 +1,6 @@
 import type { CommandResult } from '../util/exec.js';
-import type { Shell } from './types.js';
+import type { Transcript } from './transcript.js';
+import type { RunOptions, Shell } from './types.js';
 
 /**
  * The host side of the DUT agent's framing (images/default/rootfs/usr/lib/hil/agent):
@@ -75,7 +76,13 @@ export interface ConsoleLike {
   write(d: string): void;
   readonly closed: boolean;
   readonly exited: Promise<unknown>;
+  /** Where the commands and what the DUT printed around them are written. */
+  readonly transcript?: Transcript;
 }
+
+/** A command line as the host sent it, should the terminal echo one: protocol, not output. */
+const ECHOED = /^(?:[0-9a-z]+|hil-\w+) [POB] .*\r?\n/gm;
+const FRAME_BEGIN = new RegExp(`^${RS}([0-9a-z]+) B\n`);
 
 /** One command at a time over a console; a timed-out command leaves the shell unusable, and says so. */
 export class ConsoleShell implements Shell {
@@ -84,31 +91,72 @@ export class ConsoleShell implements Shell {
   private queue: Promise<unknown> = Promise.resolve();
   private broken: string | undefined;
   private waiter: (() => void) | undefined;
+  /** The command whose answer is awaited: its frame is left in the buffer for runNow. */
+  private pending: string | undefined;
+  /** The end of what the DUT printed on its own, kept for the reason a console closed. */
+  private loose = '';
 
   /** The agent's terminal is cooked (no stty on the DUT): the line discipline wrote every LF as CR LF. */
   private cooked = false;
 
   constructor(private readonly con: ConsoleLike, private readonly defaultTimeoutMs: number) {
+    con.transcript?.claim();
     con.onData((d) => {
       const from = this.buf.length;
       this.buf += d;
       // A CR at the end of the last chunk may pair with this chunk's LF.
       if (this.cooked) this.buf = this.buf.slice(0, Math.max(0, from - 1)) + this.buf.slice(Math.max(0, from - 1)).replace(/\r\n/g, '\n');
+      this.flushLoose();
       this.waiter?.();
     });
     void con.exited.then(() => {
+      this.flushLoose(true);
       // panic=1 and -no-reboot: a panicking guest ends QEMU; its last words say why.
-      const panic = /Kernel panic - not syncing[^\r\n]*/.exec(this.buf);
+      const panic = /Kernel panic - not syncing[^\r\n]*/.exec(this.loose + this.buf);
       this.broken ??= panic ? `the DUT kernel panicked (${panic[0]}); QEMU exited` : 'the DUT console closed (QEMU exited)';
       this.waiter?.();
     });
   }
 
-  /** Waits for the agent's banner; output before it (the boot log) is dropped from the buffer. */
+  /**
+   * What the DUT printed outside any frame (the boot log, kernel messages, procd) goes to the
+   * transcript as whole lines as soon as it arrives; the agent's frames never do. A complete
+   * frame nobody waits for (a restore's extra probes) is dropped. all: the console closed,
+   * a partial line is all there will be.
+   */
+  private flushLoose(all = false): void {
+    for (;;) {
+      const rs = this.buf.indexOf(RS);
+      const upto = rs >= 0 ? rs : all ? this.buf.length : this.buf.lastIndexOf('\n') + 1;
+      if (upto > 0) {
+        const text = this.buf.slice(0, upto);
+        this.buf = this.buf.slice(upto);
+        this.loose = (this.loose + text).slice(-4096);
+        this.con.transcript?.output(text.replace(ECHOED, ''));
+      }
+      if (rs < 0) return;
+      if (this.buf.startsWith(`${RS}HIL-READY`)) return;
+      const begin = FRAME_BEGIN.exec(this.buf);
+      if (begin && begin[1] === this.pending) return;
+      const stale = begin && parseFrame(this.buf, begin[1]!);
+      if (stale) {
+        this.buf = this.buf.slice(stale.end);
+        continue;
+      }
+      // A frame still arriving waits for its end, unless its command was given up (a timeout):
+      // then its marker lines go, and what it printed is shown as the DUT's own output.
+      const eol = this.buf.indexOf('\n');
+      if (eol < 0 || (begin && !this.broken)) return;
+      this.buf = this.buf.slice(eol + 1);
+    }
+  }
+
+  /** Waits for the agent's banner; what came before it (the boot log) is in the transcript already. */
   async waitReady(timeoutMs: number, signal?: AbortSignal): Promise<Record<string, string>> {
     const b = await this.until(() => parseBanner(this.buf), timeoutMs, 'waiting for the DUT shell', signal);
     this.buf = this.buf.slice(b.end);
     this.setTty(b.fields.tty);
+    this.flushLoose();
     return b.fields;
   }
 
@@ -137,26 +185,45 @@ export class ConsoleShell implements Shell {
         timeoutMs, 'waiting for the restored DUT shell', signal,
       );
       this.buf = this.buf.slice(f.end);
+      this.flushLoose();
     } finally {
       clearInterval(every);
     }
   }
 
-  run(command: string, opts: { timeoutMs?: number } = {}): Promise<CommandResult> {
-    const next = this.queue.then(() => this.runNow(command, opts.timeoutMs ?? this.defaultTimeoutMs));
+  run(command: string, opts: RunOptions = {}): Promise<CommandResult> {
+    const next = this.queue.then(() => this.runNow(command, opts.timeoutMs ?? this.defaultTimeoutMs, opts));
     this.queue = next.catch(() => undefined);
     return next;
   }
 
-  private async runNow(command: string, timeoutMs: number): Promise<CommandResult> {
+  private async runNow(command: string, timeoutMs: number, show: RunOptions): Promise<CommandResult> {
     if (this.broken) throw new ConsoleClosedError(`DUT shell unusable: ${this.broken}`);
     // Sequence numbers never repeat within one console, and every byte in costs an emulated UART interrupt.
     const id = (++this.seq).toString(36);
     const start = performance.now();
-    this.con.write(encodeCommand(id, command));
-    const f = await this.until(() => parseFrame(this.buf, id), timeoutMs, `command "${command.slice(0, 80)}"`);
-    this.buf = this.buf.slice(f.end);
-    return { command, exitCode: f.exitCode, stdout: f.stdout, stderr: f.stderr, durationMs: performance.now() - start };
+    this.pending = id;
+    let r: CommandResult;
+    try {
+      this.con.write(encodeCommand(id, command));
+      const f = await this.until(() => parseFrame(this.buf, id), timeoutMs, `command "${command.slice(0, 80)}"`);
+      this.buf = this.buf.slice(f.end);
+      r = { command, exitCode: f.exitCode, stdout: f.stdout, stderr: f.stderr, durationMs: performance.now() - start };
+    } catch (e) {
+      // What the command printed before it stopped answering is part of the story.
+      const begun = this.buf.indexOf(`${RS}${id} B\n`);
+      const partial = begun >= 0 ? this.buf.slice(begun + id.length + 4).split(RS)[0]! : '';
+      if (begun >= 0) this.buf = this.buf.slice(0, begun) + this.buf.slice(begun + id.length + 4 + partial.length);
+      this.con.transcript?.command(command, { failure: `${(e as Error).message}${partial.trim() ? `; its output so far:\n${partial.trim()}` : ''}`, durationMs: performance.now() - start }, { inRaw: true });
+      this.pending = undefined;
+      this.flushLoose();
+      throw e;
+    } finally {
+      this.pending = undefined;
+    }
+    this.con.transcript?.command(command, r, { ...show, inRaw: true });
+    this.flushLoose();
+    return r;
   }
 
   private until<T>(probe: () => T | undefined, timeoutMs: number, what: string, signal?: AbortSignal): Promise<T> {

@@ -1,5 +1,4 @@
-import { createWriteStream, type WriteStream } from 'node:fs';
-import { redact } from '../util/redact.js';
+import { Transcript } from './transcript.js';
 import type { DutConsole } from './types.js';
 
 /** An interactive shell on the DUT, opened apart from its command channel (an SSH shell, a TTY exec). */
@@ -17,24 +16,26 @@ export interface InteractiveShell {
  * for a person; what they see is written to the transcript too.
  */
 export class TranscriptConsole implements DutConsole {
-  private readonly out: WriteStream;
+  readonly transcript: Transcript;
   private done = false;
   private settle!: () => void;
   readonly exited: Promise<void>;
   readonly pid = 0;
-  transcriptError: string | undefined;
   private listeners: ((d: string) => void)[] = [];
   private shell: InteractiveShell | undefined;
   /** Keys typed before the shell is open. */
   private pending = '';
 
   constructor(path: string, died?: Promise<unknown>, private readonly openShell?: () => Promise<InteractiveShell>) {
-    this.out = createWriteStream(path, { flags: 'a' });
-    this.out.on('error', (e: NodeJS.ErrnoException) => (this.transcriptError ??= `${path}: ${e.code ?? e.message}`));
+    this.transcript = new Transcript(path);
     this.exited = new Promise<void>((r) => (this.settle = r)).then(() => {
       this.done = true;
     });
     void died?.then(this.settle, this.settle);
+  }
+
+  get transcriptError(): string | undefined {
+    return this.transcript.error;
   }
 
   get closed(): boolean {
@@ -64,7 +65,7 @@ export class TranscriptConsole implements DutConsole {
       this.shell = sh;
       sh.on('data', (d: Buffer) => {
         const text = d.toString('utf8');
-        this.raw(redact(text));
+        this.raw(text);
         this.emit(text);
       });
       // The person's shell ended (exit): the session has nothing more to show.
@@ -79,18 +80,18 @@ export class TranscriptConsole implements DutConsole {
   }
 
   note(text: string): void {
-    this.raw(`[hil] ${redact(text)}\n`);
+    this.transcript.note(text);
   }
 
-  /** Text as it came (a container's logs). */
+  /** Text as it came (a container's logs, a person's shell). */
   raw(text: string): void {
-    if (!this.transcriptError && !this.out.destroyed) this.out.write(text);
+    this.transcript.raw(text);
   }
 
   /** Closes the transcript and any interactive shell; the console counts as closed from here. */
   async end(): Promise<void> {
     this.shell?.end();
     this.settle();
-    if (!this.transcriptError && !this.out.destroyed) await new Promise<void>((r) => this.out.end(r));
+    await this.transcript.end();
   }
 }

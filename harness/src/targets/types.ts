@@ -1,8 +1,13 @@
 import { CommandError, type CommandResult } from '../util/exec.js';
+import type { ShowOptions, Transcript } from './transcript.js';
 
-/** A shell on the DUT, however it is reached (serial console, SSH): labgrid's seam. */
+export interface RunOptions extends ShowOptions {
+  timeoutMs?: number;
+}
+
+/** A shell on the DUT, however it is reached (serial console, SSH): labgrid's seam. Every command goes into the DUT's transcript. */
 export interface Shell {
-  run(command: string, opts?: { timeoutMs?: number }): Promise<CommandResult>;
+  run(command: string, opts?: RunOptions): Promise<CommandResult>;
 }
 
 export const ACCELS = ['kvm', 'tcg'] as const;
@@ -14,7 +19,9 @@ export interface DutConsole {
   readonly closed: boolean;
   /** The process behind it (QEMU), 0 for a board. */
   readonly pid: number;
-  transcriptError: string | undefined;
+  /** console.log and what lies beside it: the commands run and what the DUT printed. */
+  readonly transcript: Transcript;
+  readonly transcriptError: string | undefined;
   onData(l: (data: string) => void): () => void;
   write(data: string): void;
   note(text: string): void;
@@ -51,8 +58,10 @@ export interface ConsoleDut extends Dut {
 /** Runs a DUT check every intervalMs until it exits 0; throws `what` when timeoutMs passes first. */
 export async function pollUntil(shell: Shell, check: string, timeoutMs: number, what: string, intervalMs = 100): Promise<void> {
   const deadline = performance.now() + timeoutMs;
+  let n = 0;
   for (;;) {
-    if ((await shell.run(check)).exitCode === 0) return;
+    const k = ++n;
+    if ((await shell.run(check, { fold: (r) => `check ${k}: ${r.exitCode === 0 ? 'holds' : 'not yet'}` })).exitCode === 0) return;
     if (performance.now() > deadline) throw new Error(`${what} within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, intervalMs));
   }

@@ -5,6 +5,7 @@ import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RunReport } from '../../src/report/types.js';
 import { createStandin, STANDIN_LAN, type Standin } from '../boards/standin.js';
+import { outputOf, readableTranscript } from './transcript-shape.js';
 import { leftovers } from './leftovers.js';
 import { onTerminal } from './terminal.js';
 
@@ -68,6 +69,8 @@ describe('board target, on a stand-in board', () => {
     expect(s.accel).toBe('board');
     // The console was captured from power-on: the board's own prompt is in the transcript.
     expect(readFileSync(s.transcript!, 'latin1')).toMatch(/Please press Enter to activate this console/);
+    // Commands over SSH are in the console's transcript, at a prompt, with their outputs.
+    expect(outputOf(readableTranscript(s.transcript!), /^uname -r$/)).toMatch(/^\d+\.\d+\S*$/);
     expect(allText(out) + r.stdout + r.stderr).not.toContain(PASSWORD);
     const after = (await execa('ip', ['-j', 'addr', 'show', 'dev', sb.cables.lan])).stdout;
     const shape = (j: string) => JSON.parse(j).map((l: { ifname: string; mtu: number; flags: string[]; addr_info: { local: string; prefixlen: number; scope: string }[] }) => ({
@@ -89,7 +92,8 @@ describe('board target, on a stand-in board', () => {
     expect(`${s.status} ${s.reason ?? ''}`.trim()).toBe('passed');
     expect(r.exitCode).toBe(0);
     expect(s.board).toMatchObject({ shell: 'console', console: 'tcp 127.0.0.1:47311' });
-    const transcript = readFileSync(s.transcript!, 'latin1');
+    const transcript = readableTranscript(s.transcript!);
+    expect(outputOf(transcript, /^uname -r$/)).toMatch(/^\d+\.\d+\S*$/);
     expect(transcript).toMatch(/writing the command agent/);
     expect(transcript).toMatch(/power off:/);
     await sb.destroy();

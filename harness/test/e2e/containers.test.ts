@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import type { RunReport } from '../../src/report/types.js';
+import { outputOf, readableTranscript } from './transcript-shape.js';
 import { leftovers } from './leftovers.js';
 import { onTerminal } from './terminal.js';
 import { hostsRootfs } from '../../src/images/hosts-image.js';
@@ -38,6 +39,8 @@ describe('container target', () => {
     expect(s.assertions.map((a) => a.name)).toEqual(['firewall.loaded', 'traffic[0] ran', 'offload.effective', 'offload.missingModules', 'flows.state', 'kernel log clean']);
     expect(r.stderr).toMatch(/no Docker engine is running: starting one for this run/);
     expect(readFileSync(s.transcript!, 'utf8')).toMatch(/container removed/);
+    // The container's exec commands: the same transcript shape as a VM's console.
+    expect(outputOf(readableTranscript(s.transcript!), /^uname -r$/)).toBe((await execa('uname', ['-r'])).stdout.trim());
 
     // The hosts are the image's: Debian's iperf3 and iputils ping, in two containers of their own.
     const h = all.find((x) => x.name === 'container-hosts')!;

@@ -13,7 +13,7 @@ const root = new URL('../../../', import.meta.url).pathname;
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 describe('HTML report', () => {
-  it('opens offline without errors, plots carry data, the failure is open, the transcript search filters', async () => {
+  it('opens offline without errors, plots carry data from 0, the failure is open, its transcript shows commands and folded samples, the search filters', async () => {
     const out = mkdtempSync(join(tmpdir(), 'hil-e2e-html-'));
     const run = await execa('node', [join(root, 'harness/bin/hil.js'), 'run', 'scenarios/sqm-sw-offload.yaml', 'harness/test/fixtures/failing-scenario.yaml', '--out', out], { reject: false, cwd: root });
     expect(run.exitCode, run.stderr).toBe(1);
@@ -32,7 +32,7 @@ describe('HTML report', () => {
       expect(errors).toEqual([]);
       expect(requests).toEqual([]);
 
-      const plots = await page.evaluate(() => (window as unknown as { hilPlots: { scenario: string; title: string; points: number; drawn: number }[] }).hilPlots);
+      const plots = await page.evaluate(() => (window as unknown as { hilPlots: { scenario: string; title: string; points: number; drawn: number; tooFew?: boolean; yMin?: number }[] }).hilPlots);
       const has = (scenario: string, title: string) => plots.find((p) => p.scenario === scenario && p.title.startsWith(title));
       for (const t of ['Throughput', 'Latency', 'Flows per offload state']) expect(has('sqm-sw-offload', t)?.drawn, t).toBeGreaterThan(3);
       // The shaper's drops sampled during the traffic, climbing to what the end-of-run reading saw.
@@ -44,7 +44,12 @@ describe('HTML report', () => {
       expect(drops[drops.length - 1]).toBeGreaterThan(0);
       expect(drops[drops.length - 1]).toBeLessThanOrEqual(endDrops);
       expect(has('failing-scenario', 'Flows per offload state')?.drawn).toBeGreaterThan(1);
-      expect(await page.locator('canvas').count()).toBe(plots.length);
+      // Every axis from 0 (a steady stream looks steady); fewer than 3 readings: said, not drawn.
+      for (const p of plots.filter((x) => !x.tooFew)) expect(p.yMin, `${p.scenario} ${p.title}`).toBe(0);
+      for (const p of plots) expect(Boolean(p.tooFew), `${p.scenario} ${p.title}`).toBe(p.points < 3);
+      expect(await page.locator('canvas').count()).toBe(plots.filter((x) => !x.tooFew).length);
+      expect(await page.locator('.too-few').count()).toBe(plots.filter((x) => x.tooFew).length);
+      expect(await page.locator('.plot h4').first().textContent()).toBe('Throughput (Mbit/s)');
 
       const failing = page.locator('#s-failing-scenario');
       expect(await failing.getAttribute('open')).not.toBeNull();
@@ -58,9 +63,23 @@ describe('HTML report', () => {
       expect(hits).toBeGreaterThanOrEqual(1);
       expect(hits).toBeLessThan(total!);
       expect(await failing.locator('pre.transcript mark').first().innerText()).toBe('qemu-system-x86_64');
+      await search.fill('');
+
+      // The transcript reads as a console session: commands at a prompt, samples folded with
+      // their full text a click away, no protocol frame.
+      const pre = failing.locator('pre.transcript');
+      const text = await pre.innerText();
+      expect(text).toMatch(/\] dut# \/sbin\/fw4 reload\n/);
+      expect(text).toMatch(/\] dut# \/usr\/sbin\/nft list flowtables\ntable inet fw4 \{/);
+      expect(text).not.toMatch(/\x1e|--hil-snapshot-separator--|^\w+ [PBXZ]\b/m);
+      const sample = pre.locator('details.fold', { hasText: /conntrack sample \d+: [1-9]\d* entr/ }).first();
+      expect(await sample.locator('.folded').isVisible()).toBe(false);
+      await sample.locator('summary').click();
+      expect(await sample.locator('.folded').innerText()).toMatch(/src=192\.168\.1\.2 dst=10\.99\.0\.1 .*\[OFFLOAD\]/);
+      mkdirSync(join(root, 'reports'), { recursive: true });
+      await failing.screenshot({ path: join(root, 'reports', 'e2e-html-report-failing.png') });
 
       await page.locator('#s-sqm-sw-offload > summary').click();
-      mkdirSync(join(root, 'reports'), { recursive: true });
       await page.screenshot({ path: join(root, 'reports', 'e2e-html-report.png'), fullPage: true });
     } finally {
       await browser.close();

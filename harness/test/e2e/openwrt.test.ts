@@ -5,6 +5,7 @@ import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import type { RunReport } from '../../src/report/types.js';
 import { cacheDir } from '../../src/util/paths.js';
+import { outputOf, readableTranscript } from './transcript-shape.js';
 import { leftovers } from './leftovers.js';
 import { checkJobControl, onTerminal } from './terminal.js';
 import { gptEfiDisk } from '../images/disk-images.js';
@@ -98,6 +99,8 @@ describe.runIf(HAVE_ROOTFS)(`real OpenWrt root filesystems (${OPENWRT_DIR})`, ()
     expect(fb.boot!.kernel).toMatchObject({ flavour: 'upstream' });
     expect(fb.offload.warning).toBe('[!] Hardware flow offloading unavailable, falling back to software offloading');
     expect(readFileSync(fb.systemLog!, 'utf8')).not.toMatch(/Hardware flow offloading unavailable/);
+    // OpenWrt's console as a session: fw4 reload at a prompt, the warning under it, no frames.
+    expect(outputOf(readableTranscript(fb.transcript!), /^fw4 reload$/)).toMatch(/^stderr\| \[!\] Hardware flow offloading unavailable, falling back to software offloading$/m);
     // Withheld from an image that has the package: installed, yet absent, and how to get them back.
     const mm = by['module-missing-openwrt']!;
     expect(mm.offload.missing).toMatchObject({ modules: ['nf_flow_table_inet', 'nft_flow_offload'], installed: '6.1.82-1', install: 'opkg update && opkg install kmod-nft-offload' });
