@@ -9,7 +9,7 @@ import { DefaultPlatform } from '../platforms/default.js';
 import { OpenWrtPlatform } from '../platforms/openwrt.js';
 import type { Platform } from '../platforms/types.js';
 import type { BootReport, ScenarioReport } from '../report/types.js';
-import type { KernelFlavour, Scenario } from '../scenario/schema.js';
+import { BOOT_TIMEOUT_MS, bootTimeoutMs, type KernelFlavour, type Scenario } from '../scenario/schema.js';
 import type { ConsoleDut } from '../targets/types.js';
 import { describeContainerKernel } from './container-step.js';
 import type { DutImage } from './dut-image.js';
@@ -60,7 +60,7 @@ async function openWrtOn(dut: ConsoleDut, what: string, o: { container?: boolean
   if (!p) throw new Error(`${what} booted, but it is not OpenWrt (no /etc/openwrt_release): offload-hil drives OpenWrt images and its own default image`);
   if (!o.container) return p;
   // A container answers exec before procd has made /tmp and /var: opkg can read its records only once the system is up.
-  await p.waitSystemReady(dut.shell, o.bootMs ?? 60_000);
+  await p.waitSystemReady(dut.shell, o.bootMs ?? BOOT_TIMEOUT_MS.openwrt);
   return (await OpenWrtPlatform.detect(dut.shell, o)) ?? p;
 }
 
@@ -84,9 +84,9 @@ function flavourOf(ctx: ScenarioContext, ours: KernelFlavour | null): KernelFlav
 /** The scenario asks what this DUT cannot be: skipped with the reason, not failed. */
 export class NotApplicable extends Error {}
 
-const qemuOpts = (ctx: ScenarioContext, lab: Lab, transcript: string) => ({
+const qemuOpts = (ctx: ScenarioContext, lab: Lab, transcript: string, system: 'default' | 'openwrt') => ({
   name: `hil-${lab.names.id}`, accel: ctx.accel, netns: lab.names.ns.dut, taps: lab.names.taps, withoutModules: ctx.scenario.dut.withoutModules,
-  transcript, bootTimeoutMs: ctx.scenario.timeouts.bootMs, commandTimeoutMs: ctx.scenario.timeouts.commandMs, signal: ctx.signal,
+  transcript, bootTimeoutMs: bootTimeoutMs(ctx.scenario, system), commandTimeoutMs: ctx.scenario.timeouts.commandMs, signal: ctx.signal,
 });
 const vmLab = (ctx: ScenarioContext, hostContainers?: HostContainers) => Lab.create(ctx.runToken, ctx.index, { hostContainers });
 
@@ -98,7 +98,7 @@ export function targetFor(di: Exclude<DutImage, { kind: 'error' }>): DutTarget {
         lab: vmLab,
         start: async (ctx, lab, transcript) => {
           const flavour = flavourOf(ctx, 'upstream');
-          const booted = await ctx.booter.boot({ ...qemuOpts(ctx, lab, transcript), flavour, profile: di.profile, image: di.image });
+          const booted = await ctx.booter.boot({ ...qemuOpts(ctx, lab, transcript, 'default'), flavour, profile: di.profile, image: di.image });
           booted.boot.kernel = { by: 'offload-hil', release: booted.dut.banner.kernel ?? di.image.kernelRelease ?? '', ...di.image.kernelPackage, flavour };
           return booted;
         },
@@ -111,7 +111,7 @@ export function targetFor(di: Exclude<DutImage, { kind: 'error' }>): DutTarget {
         lab: vmLab,
         start: async (ctx, lab, transcript) => {
           const flavour = flavourOf(ctx, di.resolved.kind === 'rootfs' ? 'openwrt' : null);
-          const booted = await bootOpenWrt(ctx.booter, di.resolved, { ...qemuOpts(ctx, lab, transcript), flavour, profile: di.profile });
+          const booted = await bootOpenWrt(ctx.booter, di.resolved, { ...qemuOpts(ctx, lab, transcript, 'openwrt'), flavour, profile: di.profile });
           if (booted.boot.kernel?.by === 'offload-hil') booted.boot.kernel.flavour = flavour;
           return booted;
         },
@@ -161,7 +161,7 @@ export function targetFor(di: Exclude<DutImage, { kind: 'error' }>): DutTarget {
             throw new Error('a container DUT runs on the host\'s kernel: dut.offloadEngine, dut.netdevsim and dut.withoutModules need a VM');
           }
           // An OpenWrt root filesystem runs its own init (procd) and is driven as OpenWrt.
-          return di.openwrt ? openWrtOn(dut, 'the container', { container: true, bootMs: s.timeouts.bootMs }) : new DefaultPlatform();
+          return di.openwrt ? openWrtOn(dut, 'the container', { container: true, bootMs: bootTimeoutMs(s, 'openwrt') }) : new DefaultPlatform();
         },
         describe: () => {},
         afterConfigure: (dut, report) => describeContainerKernel(dut as ContainerDut, report),

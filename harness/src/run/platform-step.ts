@@ -2,7 +2,7 @@ import { basename, dirname, resolve } from 'node:path';
 import { OpenWrtPlatform } from '../platforms/openwrt.js';
 import type { Platform } from '../platforms/types.js';
 import type { ScenarioReport } from '../report/types.js';
-import type { Scenario } from '../scenario/schema.js';
+import { bootTimeoutMs, type Scenario } from '../scenario/schema.js';
 import { pushFile } from '../targets/push-file.js';
 import type { Shell } from '../targets/types.js';
 
@@ -18,7 +18,7 @@ export async function preparePlatform(s: Scenario, p: Platform, dut: { shell: Sh
       name: p.name, release: p.release.release, revision: p.release.revision, target: p.release.target, arch: p.release.arch,
       description: p.release.description, packageManager: p.packageManager, offloadPackage: p.offloadPackage, firewall4: p.firewall4,
     };
-    await p.waitSystemReady(dut.shell, s.timeouts.bootMs);
+    await p.waitSystemReady(dut.shell, bootTimeoutMs(s, 'openwrt'));
   } else report.platform = { name: p.name, packageManager: null, offloadPackage: null };
   const k = report.boot?.kernel;
   if (k && !k.flavour) {

@@ -55,6 +55,17 @@ export const trafficSchema = z.strictObject({
 });
 export type Traffic = z.infer<typeof trafficSchema>;
 
+/**
+ * How long a DUT may take from power on to ready when the scenario does not say
+ * (timeouts.bootMs): the default image is up in about 3 s, an OpenWrt system under TCG in
+ * 32-55 s alone (procd, netifd, firewall4) and well over 60 s when two labs share two cores.
+ */
+export const BOOT_TIMEOUT_MS = { default: 60_000, openwrt: 240_000 } as const;
+
+export function bootTimeoutMs(s: { timeouts: { bootMs?: number } }, system: keyof typeof BOOT_TIMEOUT_MS): number {
+  return s.timeouts.bootMs ?? BOOT_TIMEOUT_MS[system];
+}
+
 /** Many short UDP flows at once (conntrack and the flowtable filling up), optionally repeated: a soak. */
 export const floodSchema = z.strictObject({
   /** Flows per round, each from its own LAN source port to the WAN host's echo. */
@@ -295,10 +306,11 @@ export const scenarioSchema = z.strictObject({
   sampling: z.strictObject({ intervalMs: z.number().int().min(50).max(10_000).default(300) }).default({ intervalMs: 300 }),
   timeouts: z
     .strictObject({
-      bootMs: z.number().int().positive().default(60_000),
+      /** Unset: the DUT's own default (bootTimeoutMs). */
+      bootMs: z.number().int().positive().optional(),
       commandMs: z.number().int().positive().default(20_000),
     })
-    .default({ bootMs: 60_000, commandMs: 20_000 }),
+    .default({ commandMs: 20_000 }),
   expect: expectBase.extend({ hostKernel: hostKernelSchema.optional(), onKernel: onKernelSchema.optional() }).refine(checksSomething, NOTHING),
 }).superRefine((s, ctx) => {
   // Expectations that read something only another block makes: say so at load, not after a run.

@@ -91,8 +91,10 @@ export class ConsoleShell implements Shell {
   private queue: Promise<unknown> = Promise.resolve();
   private broken: string | undefined;
   private waiter: (() => void) | undefined;
-  /** The command whose answer is awaited: its frame is left in the buffer for runNow. */
-  private pending: string | undefined;
+  /** Ids whose answers are awaited (a command, a restore's probes): their frames are left in the buffer for them. */
+  private readonly pending = new Set<string>();
+  /** waitReady is waiting for the agent's banner; otherwise a banner is dropped like a stale answer. */
+  private awaitingBanner = false;
   /** The end of what the DUT printed on its own, kept for the reason a console closed. */
   private loose = '';
 
@@ -135,9 +137,9 @@ export class ConsoleShell implements Shell {
         this.con.transcript?.output(text.replace(ECHOED, ''));
       }
       if (rs < 0) return;
-      if (this.buf.startsWith(`${RS}HIL-READY`)) return;
+      if (this.buf.startsWith(`${RS}HIL-READY`) && this.awaitingBanner) return;
       const begin = FRAME_BEGIN.exec(this.buf);
-      if (begin && begin[1] === this.pending) return;
+      if (begin && this.pending.has(begin[1]!)) return;
       const stale = begin && parseFrame(this.buf, begin[1]!);
       if (stale) {
         this.buf = this.buf.slice(stale.end);
@@ -153,7 +155,13 @@ export class ConsoleShell implements Shell {
 
   /** Waits for the agent's banner; what came before it (the boot log) is in the transcript already. */
   async waitReady(timeoutMs: number, signal?: AbortSignal): Promise<Record<string, string>> {
-    const b = await this.until(() => parseBanner(this.buf), timeoutMs, 'waiting for the DUT shell', signal);
+    this.awaitingBanner = true;
+    let b: Banner;
+    try {
+      b = await this.until(() => parseBanner(this.buf), timeoutMs, 'waiting for the DUT shell', signal);
+    } finally {
+      this.awaitingBanner = false;
+    }
     this.buf = this.buf.slice(b.end);
     this.setTty(b.fields.tty);
     this.flushLoose();
@@ -175,6 +183,7 @@ export class ConsoleShell implements Shell {
     const probe = () => {
       const id = (++this.seq).toString(36);
       ids.push(id);
+      this.pending.add(id);
       this.con.write(encodeCommand(id, 'true'));
     };
     probe();
@@ -185,9 +194,11 @@ export class ConsoleShell implements Shell {
         timeoutMs, 'waiting for the restored DUT shell', signal,
       );
       this.buf = this.buf.slice(f.end);
-      this.flushLoose();
     } finally {
       clearInterval(every);
+      for (const id of ids) this.pending.delete(id);
+      // The other probes' answers, when they come, are dropped as answers nobody waits for.
+      this.flushLoose();
     }
   }
 
@@ -202,7 +213,7 @@ export class ConsoleShell implements Shell {
     // Sequence numbers never repeat within one console, and every byte in costs an emulated UART interrupt.
     const id = (++this.seq).toString(36);
     const start = performance.now();
-    this.pending = id;
+    this.pending.add(id);
     let r: CommandResult;
     try {
       this.con.write(encodeCommand(id, command));
@@ -215,11 +226,11 @@ export class ConsoleShell implements Shell {
       const partial = begun >= 0 ? this.buf.slice(begun + id.length + 4).split(RS)[0]! : '';
       if (begun >= 0) this.buf = this.buf.slice(0, begun) + this.buf.slice(begun + id.length + 4 + partial.length);
       this.con.transcript?.command(command, { failure: `${(e as Error).message}${partial.trim() ? `; its output so far:\n${partial.trim()}` : ''}`, durationMs: performance.now() - start }, { inRaw: true });
-      this.pending = undefined;
+      this.pending.delete(id);
       this.flushLoose();
       throw e;
     } finally {
-      this.pending = undefined;
+      this.pending.delete(id);
     }
     this.con.transcript?.command(command, r, { ...show, inRaw: true });
     this.flushLoose();

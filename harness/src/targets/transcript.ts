@@ -71,7 +71,7 @@ export class Transcript {
   }
 
   private put(s: WriteStream | undefined, text: string): void {
-    if (!s || this.error || s.destroyed || !text) return;
+    if (!s || this.error || s.destroyed || s.writableEnded || !text) return;
     s.write(redact(text));
   }
 

@@ -130,3 +130,18 @@ describe('ConsoleShell after a command it gave up on', () => {
     expect(text).not.toContain(RS);
   });
 });
+
+describe('ConsoleShell waiting for a restored agent', () => {
+  it('its probes\' answers are awaited, not dropped as stale; later answers and a banner nobody waits for are', async () => {
+    const dir = tmp();
+    const con = new PtyConsole('busybox', ['sh', agent], join(dir, 'console.log'));
+    const shell = new ConsoleShell(con, 5000);
+    // As after a restore: nobody waits for a banner (this agent prints one; a restored one does not).
+    await shell.waitAnswer(5000);
+    expect((await shell.run('echo after')).stdout).toBe('after\n');
+    await con.kill();
+    const text = readFileSync(join(dir, 'console.log'), 'utf8');
+    expect(text).toMatch(/dut# echo after\nafter\n/);
+    expect(text).not.toContain(RS);
+  });
+});
