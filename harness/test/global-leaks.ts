@@ -1,4 +1,4 @@
-import { rmSync } from 'node:fs';
+import { chmodSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { leftovers } from './e2e/leftovers.js';
@@ -10,6 +10,9 @@ import { leftovers } from './e2e/leftovers.js';
  */
 export function setup(): void {
   process.env.HIL_LAB_JOURNAL ??= join(tmpdir(), `hil-test-labs-${process.pid}`);
+  // Rootless runs (as nobody) journal their labs too.
+  writeFileSync(process.env.HIL_LAB_JOURNAL, '', { flag: 'a' });
+  chmodSync(process.env.HIL_LAB_JOURNAL, 0o666);
 }
 
 /**

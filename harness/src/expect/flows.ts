@@ -24,7 +24,7 @@ export interface FlowReport {
   packets: number;
   bytes: number;
   observations: FlowObservation[];
-  /** Conntrack samples taken while the stream ran, found or not: 0 means it was never looked for. */
+  /** Conntrack samples asked for and back while the stream ran, found or not: 0 means it was never looked for. */
   samplesWhileRunning: number;
 }
 
@@ -46,7 +46,9 @@ export function matchFlows(runs: TrafficRun[], samples: Snapshot[]): FlowReport[
       let looked = 0;
       for (const snap of samples) {
         if (snap.tMs < run.startedAtMs || snap.tMs > run.endedAtMs) continue;
-        looked++;
+        // Looked for it only if asked once the stream had begun: a sample asked for before
+        // (back only later, on a loaded DUT) may have read conntrack before the stream existed.
+        if ((snap.startMs ?? snap.tMs) >= run.startedAtMs) looked++;
         const e = snap.conntrack.find((c) => c.proto === run.spec.proto && tupleEquals(c.orig, orig));
         if (!e || (e.tcpState && CLOSING.has(e.tcpState))) continue;
         observations.push({ tMs: Math.round(snap.tMs), state: e.state });

@@ -21,7 +21,8 @@ export interface LabRecord {
  * suite sets it, so its leak checks look at its own labs, not at every lab on the machine.
  */
 export async function register(names: LabNames, cables?: LentCable[]): Promise<void> {
-  if (process.env.HIL_LAB_JOURNAL) await appendFile(process.env.HIL_LAB_JOURNAL, `${names.id}\n`);
+  // A journal this user cannot write (another user's suite) takes nothing from the run.
+  if (process.env.HIL_LAB_JOURNAL) await appendFile(process.env.HIL_LAB_JOURNAL, `${names.id}\n`).catch(() => undefined);
   await mkdir(DIR, { recursive: true });
   await writeFile(join(DIR, `${names.id}.json`), JSON.stringify({ pid: process.pid, names, cables }));
 }

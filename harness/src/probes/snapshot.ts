@@ -7,8 +7,10 @@ import { parseQdiscs, type QdiscStats } from './qdisc.js';
 import { periodic } from '../util/periodic.js';
 
 export interface Snapshot {
-  /** Milliseconds since the scenario's traffic phase began. */
+  /** Milliseconds since the scenario's traffic phase began, when the sample was back. */
   tMs: number;
+  /** When the sample was asked for: under load a sample can take longer than a short stream runs. */
+  startMs?: number;
   conntrack: CtEntry[];
   ruleset: Ruleset;
   /** Root qdiscs' counters, on full samples of a run with SQM. */
@@ -29,10 +31,11 @@ export function conntrackSummary(stdout: string): string {
 
 /** Conntrack alone, with the ruleset of an earlier snapshot: one `cat`, where nft costs a process and JSON. */
 async function takeConntrack(shell: Shell, t0: number, ruleset: Ruleset, n: number): Promise<Snapshot> {
+  const startMs = performance.now() - t0;
   const r = await shell.run('cat /proc/net/nf_conntrack', { fold: (x) => `conntrack sample ${n}: ${conntrackSummary(x.stdout)}` });
   const tMs = performance.now() - t0;
   if (r.exitCode !== 0) throw new Error(`snapshot failed (exit ${r.exitCode}): ${r.stderr.trim() || r.stdout.trim()}`);
-  return { tMs, conntrack: parseConntrack(r.stdout), ruleset };
+  return { tMs, startMs, conntrack: parseConntrack(r.stdout), ruleset };
 }
 
 /**
@@ -45,12 +48,13 @@ export async function takeSnapshot(shell: Shell, platform: Platform, t0: number,
   const show = n === undefined
     ? { parts: SEP }
     : { parts: SEP, fold: (x: { stdout: string }) => `full sample ${n}: ${conntrack ? `${conntrackSummary(x.stdout.split(`${SEP}\n`)[0] ?? '')}; ` : ''}the ruleset, flowtables${qdiscs ? ', qdiscs' : ''}` };
+  const startMs = performance.now() - t0;
   const r = await shell.run(`${ctCmd} && echo ${SEP} && ${platform.bin.nft} -j list ruleset && echo ${SEP} && ${platform.bin.nft} list flowtables${tc}`, show);
   const tMs = performance.now() - t0;
   if (r.exitCode !== 0) throw new Error(`snapshot failed (exit ${r.exitCode}): ${r.stderr.trim() || r.stdout.trim()}`);
   const [ct = '', nft = '', fts = '', q] = r.stdout.split(`${SEP}\n`);
   return {
-    tMs, conntrack: parseConntrack(ct), ruleset: withFlowtableFlags(parseNftJson(nft), parseFlowtableFlags(fts)), fw4Table: summarizeKernel(nft, fts),
+    tMs, startMs, conntrack: parseConntrack(ct), ruleset: withFlowtableFlags(parseNftJson(nft), parseFlowtableFlags(fts)), fw4Table: summarizeKernel(nft, fts),
     ...(q !== undefined && { qdiscs: parseQdiscs(q) }),
   };
 }

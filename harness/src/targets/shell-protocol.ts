@@ -80,8 +80,12 @@ export interface ConsoleLike {
   readonly transcript?: Transcript;
 }
 
-/** A command line as the host sent it, should the terminal echo one: protocol, not output. */
-const ECHOED = /^(?:[0-9a-z]+|hil-\w+) [POB] .*\r?\n/gm;
+/**
+ * A command line as the host sent it, echoed by a cooked terminal (OpenWrt: no stty) when it
+ * arrives before the agent is back in `read -s`: protocol, not output. Often only its start,
+ * cut off by the frame that follows once echo is off again.
+ */
+const ECHOED = /^(?:[0-9a-z]+|hil-\w+) [POB](?: .*)?(?:\r?\n|$)/gm;
 const FRAME_BEGIN = new RegExp(`^${RS}([0-9a-z]+) B\n`);
 
 /** One command at a time over a console; a timed-out command leaves the shell unusable, and says so. */

@@ -56,8 +56,8 @@ export class Transcript {
   private foldSeq = 0;
   /** Whether console.log's last write ended a line: notes and prompts start on a line of their own. */
   private atLineStart = true;
-  /** Why a file stopped being written (a full disk, say); the DUT is unaffected. */
-  error: string | undefined;
+  /** Per file, why it stopped being written (a full disk, say); the DUT is unaffected. */
+  private readonly errors = new Map<WriteStream, string>();
 
   constructor(readonly path: string) {
     this.out = this.open(path);
@@ -66,12 +66,20 @@ export class Transcript {
 
   private open(path: string): WriteStream {
     const s = createWriteStream(path, { flags: 'a' });
-    s.on('error', (e: NodeJS.ErrnoException) => (this.error ??= `${path}: ${e.code ?? e.message}`));
+    s.on('error', (e: NodeJS.ErrnoException) => {
+      if (!this.errors.has(s)) this.errors.set(s, `${path}: ${e.code ?? e.message}`);
+    });
     return s;
   }
 
+  /** What was lost, console.log first; undefined when every file is whole. */
+  get error(): string | undefined {
+    const lost = [this.out, this.rawOut, this.folds].flatMap((s) => (s && this.errors.has(s) ? [this.errors.get(s)!] : []));
+    return lost.length ? lost.join('; ') : undefined;
+  }
+
   private put(s: WriteStream | undefined, text: string): void {
-    if (!s || this.error || s.destroyed || s.writableEnded || !text) return;
+    if (!s || this.errors.has(s) || s.destroyed || s.writableEnded || !text) return;
     s.write(redact(text));
   }
 

@@ -38,6 +38,14 @@ describe('matching iperf3 streams to conntrack', () => {
     expect(unseen.map((f) => [f.samplesWhileRunning, f.matched])).toEqual([[0, false], [0, false], [0, false]]);
   });
 
+  it('a sample asked for before a stream began and back while it ran did not look for it (seen: 8 labs on 2 cores, a 3.1 s sample over a 2 s stream)', () => {
+    const empty = { tMs: 3100, startMs: -20, conntrack: [], ruleset: rs };
+    const late = runs.map((r) => ({ ...r, startedAtMs: 150 }));
+    expect(matchFlows(late, [empty]).map((f) => [f.samplesWhileRunning, f.matched])).toEqual([[0, false], [0, false], [0, false]]);
+    // Found by such a sample (it read conntrack later than it was asked): still an observation.
+    expect(matchFlows(late, [{ ...offloaded, startMs: -20 }]).map((f) => [f.samplesWhileRunning, f.state])).toEqual([[0, 'sw'], [0, 'sw'], [0, 'sw']]);
+  });
+
   it('closing TCP entries do not count as the stream\'s state; slow-path entries are none', () => {
     const closing = { tMs: 4000, conntrack: parseConntrack(fx('proc-nf_conntrack-slowpath.txt')), ruleset: rs };
     const flows = matchFlows(runs, [offloaded, closing]);

@@ -145,3 +145,27 @@ describe('ConsoleShell waiting for a restored agent', () => {
     expect(text).not.toContain(RS);
   });
 });
+
+describe('ConsoleShell on a cooked terminal that echoes', () => {
+  it('a command line echoed before the agent turned echo off (often only its start) is not shown', async () => {
+    const dir = tmp();
+    const transcript = new Transcript(join(dir, 'console.log'));
+    let listener: (d: string) => void = () => {};
+    // Answers as OpenWrt's console did: the echo of the line's first part, then the frame.
+    const con = {
+      transcript, closed: false, exited: new Promise<void>(() => {}),
+      onData: (l: (d: string) => void) => ((listener = l), () => {}),
+      write: (line: string) => {
+        const id = line.split(' ')[0]!;
+        setTimeout(() => listener(`${line.slice(0, 20)}${RS}${id} B\r\nout\r\n\r\n${RS}${id} X 0\r\n\r\n${RS}${id} Z\r\n`), 5);
+      },
+    };
+    const shell = new ConsoleShell(con, 2000);
+    shell.setTty('cooked');
+    expect((await shell.run("printf '%s\\n' out | cat")).stdout).toBe('out\n');
+    listener('procd: a line of its own\r\n');
+    await transcript.end();
+    const text = readFileSync(join(dir, 'console.log'), 'utf8');
+    expect(text).toMatch(/^\[[^\]]+\] dut# printf '%s\\n' out \| cat\nout\nprocd: a line of its own\n$/);
+  });
+});
