@@ -21,12 +21,16 @@ export interface Snapshot {
 
 const SEP = '--hil-snapshot-separator--';
 
-/** "3 entries, 2 [OFFLOAD], 1 [HW_OFFLOAD]": a sample in one line of the transcript. */
+/**
+ * "3 entries, 2 [OFFLOAD], 1 [HW_OFFLOAD]": a sample in one line of the transcript. Counted
+ * from the text (an entry a line, its offload flag in it): the sample itself is parsed once, by
+ * its caller, and this runs on every sample during traffic.
+ */
 export function conntrackSummary(stdout: string): string {
-  const ct = parseConntrack(stdout);
-  const sw = ct.filter((e) => e.state === 'sw').length;
-  const hw = ct.filter((e) => e.state === 'hw').length;
-  return [`${ct.length} ${ct.length === 1 ? 'entry' : 'entries'}`, ...(sw ? [`${sw} [OFFLOAD]`] : []), ...(hw ? [`${hw} [HW_OFFLOAD]`] : [])].join(', ');
+  const lines = stdout.split('\n').filter((l) => l.trim());
+  const sw = lines.filter((l) => l.includes(' [OFFLOAD]')).length;
+  const hw = lines.filter((l) => l.includes(' [HW_OFFLOAD]')).length;
+  return [`${lines.length} ${lines.length === 1 ? 'entry' : 'entries'}`, ...(sw ? [`${sw} [OFFLOAD]`] : []), ...(hw ? [`${hw} [HW_OFFLOAD]`] : [])].join(', ');
 }
 
 /** Conntrack alone, with the ruleset of an earlier snapshot: one `cat`, where nft costs a process and JSON. */

@@ -138,37 +138,29 @@ export class Transcript {
   command(command: string, r: CommandResult | { failure: string; durationMs: number }, o: ShowOptions & { inRaw?: boolean } = {}): void {
     // Joined parts read as the commands they are: the separators between their outputs are the harness's, not the DUT's.
     const typed = o.parts ? command.split(` && echo ${o.parts} && `).join(' && ') : command;
-    const shown = typed.includes('\n') ? typed.replace(/\n/g, '\n> ') : typed;
-    const head = `${this.newLine()}${this.stamp(r.durationMs)} dut# ${shown}`;
-    if ('failure' in r) {
-      this.show(`${head}\n[${r.failure}]\n`);
-      if (!o.inRaw) this.put(this.rawOut, `\n${head}\n[${r.failure}]\n`);
-      return;
-    }
-    const tail = [r.exitCode !== 0 ? `exit ${r.exitCode}` : '', r.durationMs >= LONG_MS ? `${(r.durationMs / 1000).toFixed(1)} s` : ''].filter(Boolean).join(', ');
-    const full = `${head}\n${body(r)}${tail ? `[${tail}]\n` : ''}`;
+    const stamp = this.stamp(r.durationMs);
+    const head = `${this.newLine()}${stamp} dut# ${typed.replace(/\n/g, '\n> ')}`;
+    const tail = 'failure' in r ? r.failure
+      : [r.exitCode !== 0 ? `exit ${r.exitCode}` : '', r.durationMs >= LONG_MS ? `${(r.durationMs / 1000).toFixed(1)} s` : ''].filter(Boolean).join(', ');
+    const full = `${head}\n${'failure' in r ? '' : body(r)}${tail ? `[${tail}]\n` : ''}`;
+    if (!o.inRaw) this.put(this.rawOut, `\n${full}`);
+    if ('failure' in r) return this.show(full);
     const parts = o.parts && !o.fold ? split(command, r, o.parts) : undefined;
     if (parts) {
-      const stamp = this.stamp(r.durationMs);
-      if (!o.inRaw) this.put(this.rawOut, `\n${full}`);
-      this.show(`${this.newLine()}${parts.map(([c, out]) => `${stamp} dut# ${c}\n${body({ ...r, stdout: out, stderr: '' })}`).join('')}${body({ ...r, stdout: '' })}${tail ? `[${tail}]\n` : ''}`);
-      return;
+      const each = parts.map(([c, out]) => `${stamp} dut# ${c}\n${body({ stdout: out, stderr: '' })}`).join('');
+      return this.show(`${this.newLine()}${each}${body({ stdout: '', stderr: r.stderr })}${tail ? `[${tail}]\n` : ''}`);
     }
-    if (!o.inRaw) this.put(this.rawOut, `\n${full}`);
-    if (o.fold) {
-      const id = ++this.foldSeq;
-      let summary: string;
-      try {
-        summary = o.fold(r);
-      } catch (e) {
-        summary = `(no summary: ${(e as Error).message})`;
-      }
-      this.folds ??= this.open(foldsPath(this.path));
-      this.put(this.folds, `${JSON.stringify({ id, command, summary, exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr } satisfies Fold)}\n`);
-      this.show(`${head}  # ${summary}${tail ? ` [${tail}]` : ''} (folded ${id})\n`);
-      return;
+    if (!o.fold) return this.show(full);
+    const id = ++this.foldSeq;
+    let summary: string;
+    try {
+      summary = o.fold(r);
+    } catch (e) {
+      summary = `(no summary: ${(e as Error).message})`;
     }
-    this.show(full);
+    this.folds ??= this.open(foldsPath(this.path));
+    this.put(this.folds, `${JSON.stringify({ id, command, summary, exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr } satisfies Fold)}\n`);
+    this.show(`${head}  # ${summary}${tail ? ` [${tail}]` : ''} (folded ${id})\n`);
   }
 
   async end(): Promise<void> {
