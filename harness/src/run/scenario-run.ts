@@ -119,7 +119,7 @@ export async function runScenario(ctx: ScenarioContext): Promise<ScenarioReport>
       void sampler.gaveUp.then(() => dead.abort('the DUT stopped answering'));
       const runs: TrafficRun[] = await step('traffic', async () => {
         // A flood's thousands of entries are counted on the DUT (flood-step); dumping them each sample would stall it.
-        if (s.traffic.length) sampler.start();
+        if (s.traffic.length) await sampler.start();
         const faultTimer = fault && setTimeout(() => void injectFault(fault.kind, dut, lab.names), fault.afterMs);
         teardown.push('fault timer', async () => clearTimeout(faultTimer));
         try {
