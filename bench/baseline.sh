@@ -3,7 +3,7 @@
 # sw-offload.yaml's work. Same image, same QEMU arguments, same ruleset (the image's fw4),
 # same 2 s iperf3, then a grep of conntrack. No reports, no checks beyond the grep.
 set -euo pipefail
-img=${HIL_CACHE:-$HOME/.cache/offload-hil}/images/default
+img=${HIL_CACHE:-$HOME/.cache/offload-hil}/images/default-6.1
 id=b$$; d=$(mktemp -d); qpid=
 ip netns add $id-dut; ip netns add $id-lan; ip netns add $id-wan
 cleanup() { kill $qpid 2>/dev/null || true; wait 2>/dev/null || true; for n in dut lan wan; do ip netns del $id-$n 2>/dev/null || true; done; rm -rf "$d"; }

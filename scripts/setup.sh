@@ -15,10 +15,32 @@ say() { printf 'setup: %s\n' "$*" >&2; }
 # chromium: the HTML report is tested in a real headless browser (playwright-core drives it).
 # dropbear-bin, openssl: the tests' stand-in board runs Debian's dropbear, with a root password hashed by openssl.
 # docker.io: container DUTs and lab hosts (the harness starts its own dockerd when no engine runs, and stops it).
+# zstd: Debian's 6.12 kernel image is zstd-compressed (images/default/build.sh takes vmlinux out of it).
 # libarchive-tools (bsdtar): an OpenWrt rootfs tarball becomes an initramfs (tar to cpio, owners kept, no root needed).
-PACKAGES=(qemu-system-x86 qemu-utils iperf3 iproute2 iputils-ping chromium nftables conntrack busybox-static ethtool kmod xz-utils procps
+PACKAGES=(qemu-system-x86 qemu-utils iperf3 iproute2 iputils-ping chromium nftables conntrack busybox-static ethtool kmod xz-utils zstd procps
   ovmf qemu-system-arm qemu-efi-aarch64 gzip
   make gcc binutils dropbear-bin openssl docker.io libarchive-tools)
+
+# Kernels: 6.1 always; more with --kernel SERIES (repeatable, or a comma list: --kernel 6.12).
+kernels=(6.1)
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --kernel) IFS=, read -r -a more <<< "${2:?--kernel needs a series, e.g. 6.12}"; kernels+=("${more[@]}"); shift 2 ;;
+    --kernel=*) IFS=, read -r -a more <<< "${1#--kernel=}"; kernels+=("${more[@]}"); shift ;;
+    *) say "unknown argument $1 (npm run setup -- [--kernel 6.12])"; exit 2 ;;
+  esac
+done
+
+# Linux 6.12 is Debian's bookworm-backports kernel: that suite, from the same archive as the
+# rest, is added to apt's sources when none names it. Backports are never picked by default
+# (the archive marks them NotAutomatic), so nothing else installed here changes.
+backports=/etc/apt/sources.list.d/offload-hil-backports.sources
+if ! grep -rqs 'bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
+  [ "$(id -u)" = 0 ] || { say "need root to add bookworm-backports to apt's sources"; exit 1; }
+  say "adding bookworm-backports to apt's sources ($backports)"
+  printf 'Types: deb\nURIs: http://deb.debian.org/debian\nSuites: bookworm-backports\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' > "$backports"
+  apt-get update -q >/dev/null
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -48,12 +70,15 @@ if [ "$(cat harness/dist/.src-sha256 2>/dev/null)" != "$src_sum" ]; then
 fi
 
 # The kernel package is resolved from apt's lists; stale or missing lists need an update.
-if ! bash images/default/build.sh >/dev/null; then
-  [ "$updated" = 1 ] && exit 1
-  say "refreshing apt lists and retrying the image build"
-  apt-get update -q >/dev/null
-  bash images/default/build.sh >/dev/null
-fi
+for k in $(printf '%s\n' "${kernels[@]}" | awk '!seen[$0]++'); do
+  if ! bash images/default/build.sh --kernel "$k" >/dev/null; then
+    [ "$updated" = 1 ] && exit 1
+    say "refreshing apt lists and retrying the image build"
+    apt-get update -q >/dev/null
+    updated=1
+    bash images/default/build.sh --kernel "$k" >/dev/null
+  fi
+done
 # The lab hosts' container image (lab.hosts.container: default): iperf3 and ping as installed above.
 bash images/hosts/build.sh >/dev/null
 say "ready: npx hil run scenarios/"

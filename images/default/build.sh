@@ -1,24 +1,42 @@
 #!/usr/bin/env bash
 # Builds the default DUT image (Debian's kernel + a busybox initramfs) from Debian's
-# archive only, into a content-addressed cache:
-#   $HIL_CACHE/images/default-<key>/{vmlinuz,initramfs.cpio.gz,manifest.json}
-#   $HIL_CACHE/images/default -> default-<key>
+# archive only, into a content-addressed cache, one per kernel series:
+#   $HIL_CACHE/images/default-<series>-<key>/{vmlinux,initramfs.cpio,manifest.json}
+#   $HIL_CACHE/images/default-<series> -> default-<series>-<key>
 # The key hashes every input (this recipe, the rootfs files, the module list, the
 # kernel package version and the versions of the userland packages), so an unchanged
 # second run only computes the key and exits.
-#   build.sh            build if needed, print the image folder
-#   build.sh --key      print the key only
+#   build.sh [--kernel SERIES]          build if needed, print the image folder
+#   build.sh [--kernel SERIES] --key    print the key only
+# SERIES is 6.1 (bookworm's kernel, the default) or 6.12 (bookworm-backports'); the exact
+# version is whatever the archive's linux-image-amd64 of that series depends on.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${HIL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/offload-hil}
 say() { printf 'image: %s\n' "$*" >&2; }
+series=6.1 key_only=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --kernel) series=${2:?--kernel needs a series, e.g. 6.12}; shift 2 ;;
+    --key) key_only=1; shift ;;
+    *) echo "image: unknown argument $1 (build.sh [--kernel SERIES] [--key])" >&2; exit 2 ;;
+  esac
+done
+case "$series" in 6.1|6.12) ;; *) echo "image: no kernel series $series (6.1 or 6.12)" >&2; exit 2 ;; esac
 
 userland_pkgs=(busybox-static nftables iproute2 conntrack ethtool kmod)
-# Needed on the build host only: xz-utils (vmlinux extraction), apt (download).
+# Needed on the build host only: xz-utils and zstd (vmlinux extraction), apt (download).
 tools=(/usr/sbin/nft /usr/sbin/ip /usr/sbin/tc /usr/sbin/conntrack /usr/sbin/ethtool /usr/bin/kmod)
 
-kpkg=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')
-[ -n "$kpkg" ] || { echo "image: cannot resolve the kernel package from linux-image-amd64 (run apt-get update)" >&2; exit 1; }
+# The kernel package: what linux-image-amd64 depends on, in the newest version of that
+# metapackage whose kernel is of this series (6.1's candidate; 6.12's from backports).
+kernel_of() { apt-cache depends "linux-image-amd64${1:+=$1}" 2>/dev/null | awk '/Depends: linux-image-[0-9]/ {print $2; exit}'; }
+kpkg=
+for v in "" $(apt-cache madison linux-image-amd64 2>/dev/null | awk '{print $3}'); do
+  p=$(kernel_of "$v")
+  case "${p#linux-image-}" in "$series".*) kpkg=$p; break ;; esac
+done
+[ -n "$kpkg" ] || { echo "image: no Linux $series kernel in apt's lists (linux-image-amd64; 6.12 comes from bookworm-backports, which npm run setup adds): run apt-get update" >&2; exit 1; }
 kver=${kpkg#linux-image-}
 kdebver=$(apt-cache policy "$kpkg" | awk '/Candidate:/ {print $2}')
 
@@ -28,11 +46,12 @@ key=$( {
   (cd "$here" && find build.sh extra-modules.sh modules.txt rootfs kmod -type f -print0 | sort -z | xargs -0 sha256sum)
 } | sha256sum | cut -c1-16)
 
-if [ "${1:-}" = --key ]; then echo "$key"; exit 0; fi
+if [ "$key_only" = 1 ]; then echo "$key"; exit 0; fi
 
-out=$cache/images/default-$key
+name=default-$series
+out=$cache/images/$name-$key
 if [ -f "$out/manifest.json" ]; then
-  ln -sfn "default-$key" "$cache/images/default"
+  ln -sfn "$name-$key" "$cache/images/$name"
   say "up to date ($out)"
   echo "$out"; exit 0
 fi
@@ -117,16 +136,20 @@ tar -C "$root" --exclude=./lib/modules --exclude=./init -cf "$work/out/rootfs.ta
 # The ELF vmlinux has a PVH entry point: QEMU jumps straight into it, skipping the
 # BIOS's real-mode loader and the in-guest xz decompression (~3 s under TCG).
 vmlinuz=$kroot/boot/vmlinuz-$kver
-off=$(LC_ALL=C grep -obUa $'\xfd''7zXZ' "$vmlinuz" | head -n1 | cut -d: -f1)
-[ -n "$off" ] || { echo "image: no xz stream in $vmlinuz" >&2; exit 1; }
-# xz complains about the data after the stream (the kernel's trailer); the stream is whole.
-tail -c +$((off + 1)) "$vmlinuz" | xz -dc 2>/dev/null > "$work/out/vmlinux" || true
+# Debian compresses 6.1 with xz, 6.12 with zstd: the kernel's own config says which.
+if grep -q '^CONFIG_KERNEL_ZSTD=y' "$kroot/boot/config-$kver"; then magic=$'\x28\xb5\x2f\xfd' unpack=(zstd -dcq)
+else magic=$'\xfd''7zXZ' unpack=(xz -dc); fi
+off=$(LC_ALL=C grep -obUa "$magic" "$vmlinuz" | head -n1 | cut -d: -f1)
+[ -n "$off" ] || { echo "image: no ${unpack[0]} stream in $vmlinuz" >&2; exit 1; }
+# The decompressor complains about the data after the stream (the kernel's trailer); the stream is whole.
+tail -c +$((off + 1)) "$vmlinuz" | "${unpack[@]}" 2>/dev/null > "$work/out/vmlinux" || true
 head -c 4 "$work/out/vmlinux" | grep -q ELF || { echo "image: vmlinux extraction failed" >&2; exit 1; }
 modlist=$(cd "$root/lib/modules/$kver" && find . -name '*.ko*' -printf '%f\n' | sed 's/\.ko.*//' | sort | paste -sd, -)
 cat > "$work/out/manifest.json" <<JSON
 {
   "name": "default",
   "key": "$key",
+  "series": "$series",
   "kernel": { "package": "$kpkg", "version": "$kdebver", "release": "$kver", "deb": "$(basename "$deb")" },
   "userland": { $(for p in "${userland_pkgs[@]}"; do dpkg-query -W -f '"${Package}": "${Version}", ' "$p"; done | sed 's/, $//') },
   "modules": "$(echo "$modlist")",
@@ -135,8 +158,10 @@ cat > "$work/out/manifest.json" <<JSON
 }
 JSON
 rm -rf "$out"; mv "$work/out" "$out"
-ln -sfn "default-$key" "$cache/images/default"
-# Older builds are unreachable through the link; runs in progress keep their open files.
-find "$cache/images" -maxdepth 1 -name 'default-*' ! -name "default-$key" -exec rm -rf {} +
+ln -sfn "$name-$key" "$cache/images/$name"
+# Older builds of this series are unreachable through the link (and so are those from before
+# there were series, default-<key>); runs in progress keep their open files.
+[ -L "$cache/images/default" ] && rm -f "$cache/images/default"
+find "$cache/images" -maxdepth 1 \( -name "$name-*" -o -name 'default-????????????????' \) ! -name "$name-$key" -exec rm -rf {} +
 say "built $out ($(du -sh "$out" | cut -f1))"
 echo "$out"

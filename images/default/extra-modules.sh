@@ -14,16 +14,37 @@ say() { printf 'image: %s\n' "$*" >&2; }
 series=$(echo "$kver" | cut -d. -f1,2)          # 6.1.0-56-amd64 -> 6.1
 built=$cache/kmods/$kver-$kdebver
 here=$(cd "$(dirname "$0")" && pwd)
-headers=/usr/src/linux-headers-$kver
-if [ ! -d "$headers" ]; then
-  say "installing linux-headers-$kver (to build out-of-tree modules)"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "linux-headers-$kver=$kdebver" >/dev/null
+# The kernel's headers, unpacked into the cache rather than installed: 6.12's headers package
+# depends on its kernel image package, which would put a kernel (and initramfs-tools) on
+# this machine. The headers package and the -common and kbuild ones it depends on, at the
+# kernel's own version; its Makefile names -common by absolute path.
+hdr=$cache/kheaders/$kver-$kdebver
+headers=$hdr/usr/src/linux-headers-$kver
+if [ ! -f "$hdr/.complete" ]; then
+  say "downloading linux-headers-$kver $kdebver (to build out-of-tree modules)"
+  rm -rf "$hdr"; mkdir -p "$hdr" "$cache/debs"
+  deps=$(apt-cache depends "linux-headers-$kver=$kdebver" | awk '/Depends: linux-(headers|kbuild)-/ {print $2}')
+  for p in "linux-headers-$kver" $deps; do
+    f=$(ls "$cache/debs/${p}_${kdebver}_"*.deb 2>/dev/null | head -n1 || true)
+    if [ -z "$f" ]; then
+      (cd "$cache/debs" && apt-get download -q "$p=$kdebver" >/dev/null 2>&1) || { echo "image: apt-get download $p=$kdebver failed" >&2; exit 1; }
+      f=$(ls "$cache/debs/${p}_${kdebver}_"*.deb | head -n1)
+    fi
+    dpkg-deb -x "$f" "$hdr"
+  done
+  sed -i "s|^include /usr/src/|include $hdr/usr/src/|" "$headers/Makefile"
+  [ -e "$headers/scripts/Makefile.build" ] || { echo "image: linux-headers-$kver unpacked without its kbuild scripts" >&2; exit 1; }
+  touch "$hdr/.complete"
 fi
+
+# No BTF for these modules: 6.12's headers ship vmlinux, so kbuild would run pahole (a
+# dependency of the headers package, not installed here); nothing here needs module BTF.
+kmake() { make -s -C "$headers" CONFIG_DEBUG_INFO_BTF_MODULES= "$@"; }
 
 say "building hil_offload.ko for $kver"
 kwork=$(mktemp -d)
 cp -r "$here/kmod/hil_offload" "$kwork/"
-make -s -C "$headers" M="$kwork/hil_offload" modules 2>&1 | grep -v '^Skipping BTF' >&2 || true
+kmake M="$kwork/hil_offload" modules 2>&1 | grep -v '^Skipping BTF' >&2 || true
 [ -f "$kwork/hil_offload/hil_offload.ko" ] || { echo "image: building hil_offload.ko failed" >&2; rm -rf "$kwork"; exit 1; }
 cp "$kwork/hil_offload/hil_offload.ko" "$out/"
 rm -rf "$kwork"
@@ -51,7 +72,7 @@ dpkg-deb --fsys-tarfile "$src_deb" | tar -xO "./usr/src/linux-source-$series.tar
 mkdir -p "$built"
 if [ ! -f "$built/netdevsim.ko" ]; then
   say "building netdevsim.ko for $kver"
-  make -s -C "$headers" M="$work/linux-source-$series/drivers/net/netdevsim" CONFIG_NETDEVSIM=m modules >/dev/null
+  kmake M="$work/linux-source-$series/drivers/net/netdevsim" CONFIG_NETDEVSIM=m modules >/dev/null
   cp "$work/linux-source-$series/drivers/net/netdevsim/netdevsim.ko" "$built/"
 fi
 cp "$built/netdevsim.ko" "$out/"
@@ -66,7 +87,7 @@ n=$(perl -0 -ne '$n = () = /err = flowtable->data\.type->setup\(&flowtable->data
 [ "$n" = 1 ] || { echo "image: nf_tables_api.c of $kver: the flowtable BIND check was found $n times, not once; the OpenWrt flavour needs a new recipe" >&2; exit 1; }
 perl -0pi -e 's/(err = flowtable->data\.type->setup\(&flowtable->data,\s*hook->ops\.dev,\s*FLOW_BLOCK_BIND\);\s*if \(err < 0)\)/$1 \&\& err != -EOPNOTSUPP)/' "$nf/nf_tables_api.c"
 printf 'include $(src)/Makefile\nobj-y :=\nobj-m := nf_tables.o\n' > "$nf/Kbuild"
-make -s -C "$headers" M="$nf" modules 2>&1 | grep -v '^Skipping BTF' >&2 || true
+kmake M="$nf" modules 2>&1 | grep -v '^Skipping BTF' >&2 || true
 [ -f "$nf/nf_tables.ko" ] || { echo "image: building nf_tables.ko (OpenWrt flavour) failed" >&2; exit 1; }
 strip --strip-debug "$nf/nf_tables.ko"
 mkdir -p "$built/openwrt-r$flavour_rev"

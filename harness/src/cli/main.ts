@@ -1,4 +1,4 @@
-import { parseArgsOr, parseFlavour } from './args.js';
+import { parseArgsOr, parseFlavour, parseKernel } from './args.js';
 import { join, resolve } from 'node:path';
 import { cacheCmd } from './cache.js';
 import { doctorCmd } from './doctor.js';
@@ -21,12 +21,14 @@ import { loadBoard } from '../boards/load.js';
 import { repoRoot } from '../util/paths.js';
 
 const USAGE = `usage:
-  hil run [--out DIR] [--jobs N] [--measure-jobs N] [--board FILE [--flash IMAGE]] [--cold] [--image REF] [--kernel-flavour F] [--shard I/N] [--retries N] SCENARIO_OR_FOLDER...
+  hil run [--out DIR] [--jobs N] [--measure-jobs N] [--board FILE [--flash IMAGE]] [--cold] [--image REF] [--kernel 6.1|6.12] [--kernel-flavour F] [--shard I/N] [--retries N] SCENARIO_OR_FOLDER...
                         run scenarios (on the default image unless --image or the scenario's
                         target.image names another: a path, URL#sha256=HEX, or
                         kernel=REF,rootfs=REF); on the default image the first scenario per DUT
                         configuration saves the booted VM, later ones restore it
                         (--cold: boot every scenario, use and save no snapshot)
+                        --kernel 6.1|6.12: which Linux offload-hil's kernel is (Debian's 6.1,
+                        or bookworm-backports' 6.12, built on first use); overrides dut.kernel
                         --kernel-flavour upstream|openwrt: how offload-hil's kernel treats a
                         device that refuses hardware offload: upstream fails the flowtable,
                         openwrt (OpenWrt's patch 701) keeps it; overrides dut.kernelFlavour
@@ -44,7 +46,7 @@ const USAGE = `usage:
                         --keep-on-failure: leave failed labs up (see attach, exec, down)
                         --rootless: run inside a user+network+mount namespace of its own (the
                         default when not root; HIL_ROOTLESS=1 forces it)
-  hil shell [--image REF | --board FILE] [--cold] [--kernel-flavour F] SCENARIO
+  hil shell [--image REF | --board FILE] [--cold] [--kernel 6.1|6.12] [--kernel-flavour F] SCENARIO
                         build the scenario's lab, apply its configuration, and make this
                         terminal the DUT console (Ctrl-] detaches and tears the lab down)
   hil exec [--session ID] lan|wan -- CMD...   run CMD on a live lab's LAN or WAN host
@@ -125,7 +127,7 @@ async function runCmd(args: string[]): Promise<number> {
   const { values, positionals } = parseArgsOr({ args, allowPositionals: true, options: {
       out: { type: 'string' }, jobs: { type: 'string' }, cold: { type: 'boolean' }, image: { type: 'string' },
       shard: { type: 'string' }, retries: { type: 'string' }, 'keep-on-failure': { type: 'boolean' }, 'measure-jobs': { type: 'string' },
-      board: { type: 'string' }, flash: { type: 'string' }, 'kernel-flavour': { type: 'string' },
+      board: { type: 'string' }, flash: { type: 'string' }, 'kernel-flavour': { type: 'string' }, kernel: { type: 'string' },
     } }, USAGE);
   if (!positionals.length) throw new UserError(`run needs scenario files or folders\n${USAGE}`);
   const jobs = values.jobs === undefined ? undefined : Number(values.jobs);
@@ -140,6 +142,7 @@ async function runCmd(args: string[]): Promise<number> {
   if (values.flash && !values.board) throw new UserError('--flash needs --board: it flashes that board before its scenarios');
   const image = values.image === undefined ? undefined : parseImageOption(values.image, process.cwd());
   const kernelFlavour = parseFlavour(values['kernel-flavour']);
+  const kernel = parseKernel(values.kernel);
   const board = values.board === undefined ? undefined : await loadBoard(values.board, values.flash);
   const scenarios = shard ? selectShard(all, shard) : all;
   if (shard) process.stderr.write(`hil: shard ${shard.index}/${shard.count}: ${scenarios.length} of ${all.length} scenario(s)${scenarios.length ? `: ${scenarios.map((x) => x.name).join(', ')}` : ''}\n`);
@@ -165,7 +168,7 @@ async function runCmd(args: string[]): Promise<number> {
   const stopListening = onStopSignals(onSignal);
   try {
     const report = await run({
-      scenarios, outDir, runId: id, jobs, measureJobs, board, cold: values.cold, kernelFlavour, retries, shard: shard && { ...shard, of: all.length }, image, signal: ac.signal,
+      scenarios, outDir, runId: id, jobs, measureJobs, board, cold: values.cold, kernelFlavour, kernel, retries, shard: shard && { ...shard, of: all.length }, image, signal: ac.signal,
       reporters: [consoleReporter(), jsonReporter(outDir), junitReporter(outDir), htmlReporter(outDir), githubReporter()],
       keep: values['keep-on-failure'] ? (h) => held.push(h) : undefined,
       // Inside the run: a kept lab's container engine and board stay the run's until it is down.

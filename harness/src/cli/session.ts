@@ -10,7 +10,7 @@ import { listSessions, Session, type SessionInfo } from '../session/session.js';
 import { joinTerminal, type ConsoleIo } from '../session/terminal.js';
 import { onStopSignals } from '../util/stop-signals.js';
 import { UserError } from '../util/errors.js';
-import { parseArgsOr, parseFlavour } from './args.js';
+import { parseArgsOr, parseFlavour, parseKernel } from './args.js';
 import { loadBoard } from '../boards/load.js';
 
 /** How to reach a live lab, printed when one is handed to a person. */
@@ -57,8 +57,8 @@ async function request(info: SessionInfo, what: 'attach' | 'down'): Promise<impo
 /** `hil shell SCENARIO`: the scenario's lab, configured, with the DUT console on this terminal. */
 export async function shellCmd(argv: string[], outDir: string, runId: string): Promise<number> {
   const { values, positionals } = parseArgsOr(
-    { args: argv, allowPositionals: true, options: { image: { type: 'string' }, board: { type: 'string' }, cold: { type: 'boolean' }, 'kernel-flavour': { type: 'string' } } },
-    'usage: hil shell [--image REF | --board FILE] [--cold] [--kernel-flavour upstream|openwrt] SCENARIO',
+    { args: argv, allowPositionals: true, options: { image: { type: 'string' }, board: { type: 'string' }, cold: { type: 'boolean' }, 'kernel-flavour': { type: 'string' }, kernel: { type: 'string' } } },
+    'usage: hil shell [--image REF | --board FILE] [--cold] [--kernel 6.1|6.12] [--kernel-flavour upstream|openwrt] SCENARIO',
   );
   if (values.board && values.image) throw new UserError('give --board or --image, not both: a board runs its own firmware');
   if (positionals.length !== 1) throw new UserError('shell needs exactly one scenario file');
@@ -92,7 +92,7 @@ export async function shellCmd(argv: string[], outDir: string, runId: string): P
   };
   try {
     const report = await run({
-      scenarios, outDir, runId, jobs: 1, cold: values.cold, image, kernelFlavour: parseFlavour(values['kernel-flavour']),
+      scenarios, outDir, runId, jobs: 1, cold: values.cold, image, kernelFlavour: parseFlavour(values['kernel-flavour']), kernel: parseKernel(values.kernel),
       board: values.board === undefined ? undefined : await loadBoard(values.board),
       signal: ac.signal, interactive, reporters: [consoleReporter(process.stdout, process.stderr, false), jsonReporter(outDir)],
     });

@@ -1,5 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
+import { DEFAULT_KERNEL, type KernelSeries } from '../scenario/schema.js';
 import { UserError } from '../util/errors.js';
 import { fetchVerified, type Progress } from './download.js';
 import { describeRef, type ImageRef } from './image-ref.js';
@@ -54,7 +55,7 @@ function unknownLayout(path: string, layout: Layout): UserError {
   return new UserError(`image ${path}: unknown image layout: ${what}`);
 }
 
-export async function resolveImage(ref: ImageRef, progress: Progress = () => {}): Promise<ResolvedImage> {
+export async function resolveImage(ref: ImageRef, progress: Progress = () => {}, series: KernelSeries = DEFAULT_KERNEL): Promise<ResolvedImage> {
   if (ref.kind === 'default') throw new Error('the default image is loaded by loadDefaultImage');
   const source = describeRef(ref);
   if (ref.kind === 'pair') {
@@ -67,7 +68,7 @@ export async function resolveImage(ref: ImageRef, progress: Progress = () => {})
   }
   const { path, layout } = await unwrap(await localFile(ref, progress), progress);
   if (layout.kind === 'kernel') return { kind: 'kernel', source, kernel: path, arch: layout.arch, profile: profileFor(layout.arch, 'bios') };
-  if (layout.kind === 'tar') return { kind: 'rootfs', source, image: await buildRootfsImage(path, source, progress), arch: 'x86_64', profile: ROOTFS_PROFILE };
+  if (layout.kind === 'tar') return { kind: 'rootfs', source, image: await buildRootfsImage(path, source, progress, series), arch: 'x86_64', profile: ROOTFS_PROFILE };
   if (layout.kind === 'disk') {
     const arch: Arch = ARM_NAME.test(basename(source)) ? 'aarch64' : 'x86_64';
     const firmware = arch === 'aarch64' || (layout.table === 'gpt' && layout.efi) || layout.efi ? 'efi' : 'bios';

@@ -6,6 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import { execa } from 'execa';
 import { parseOpenWrtRelease } from '../platforms/openwrt-release.js';
 import type { PackageManager } from '../platforms/offload-modules.js';
+import { DEFAULT_KERNEL, type KernelSeries } from '../scenario/schema.js';
 import { UserError } from '../util/errors.js';
 import { cacheDir, repoRoot } from '../util/paths.js';
 import { harnessKernel, type HarnessKernel } from './default-image.js';
@@ -14,6 +15,7 @@ import { moduleKey, parseModuleIndex, selectModules } from './kernel-modules.js'
 import { AUTOLOAD, modulesNamed, parseApk, parseOpkg, type PackageDb } from './package-db.js';
 
 const SHIM = join(repoRoot, 'images', 'openwrt-rootfs');
+const COMPRESSED = /\.ko\.(xz|zst)$/;
 /** Bumped when what this file writes into an image changes. */
 const FORMAT = 3;
 
@@ -93,13 +95,22 @@ async function kernelDeb(k: HarnessKernel, progress: Progress): Promise<string> 
   return k.deb;
 }
 
-/** Rootfs images made for a kernel build that is gone (the default image was rebuilt): removed, as build.sh removes old default images. */
-async function pruneStale(imageKey: string): Promise<void> {
+/**
+ * Rootfs images made for a kernel build that is gone (a series' default image was rebuilt):
+ * removed, as build.sh removes old default images. Those of every series' current build stay.
+ */
+async function pruneStale(): Promise<void> {
   const images = join(cacheDir(), 'images');
-  for (const d of await readdir(images).catch(() => [] as string[])) {
+  const entries = await readdir(images).catch(() => [] as string[]);
+  const live = new Set<string>();
+  for (const d of entries.filter((e) => /^default-\d+\.\d+$/.test(e))) {
+    const m = await readFile(join(images, d, 'manifest.json'), 'utf8').then((t) => JSON.parse(t) as { key?: string }, () => undefined);
+    if (m?.key) live.add(m.key);
+  }
+  for (const d of entries) {
     if (!d.startsWith('rootfs-')) continue;
     const m = await readFile(join(images, d, 'manifest.json'), 'utf8').then((t) => JSON.parse(t) as Partial<RootfsManifest>, () => undefined);
-    if (m && m.builtFor !== imageKey) await rm(join(images, d), { recursive: true, force: true });
+    if (m?.builtFor && !live.has(m.builtFor)) await rm(join(images, d), { recursive: true, force: true });
   }
 }
 
@@ -113,8 +124,8 @@ const mtree = (path: string, attrs: string) => `./${path} uid=0 gid=0 ${attrs}`;
  * OpenWrt builds in, and the rdinit shim. Built once per tarball and kernel, under
  * $HIL_CACHE/images/rootfs-<key>/.
  */
-export async function buildRootfsImage(tarball: string, source: string, progress: Progress = () => {}): Promise<RootfsImage> {
-  const kernel = await harnessKernel();
+export async function buildRootfsImage(tarball: string, source: string, progress: Progress = () => {}, series: KernelSeries = DEFAULT_KERNEL): Promise<RootfsImage> {
+  const kernel = await harnessKernel(series, progress);
   const shim = await readFile(join(SHIM, 'init'), 'utf8');
   const builtinList = await readFile(join(SHIM, 'builtin-modules.txt'), 'utf8');
   const sha256 = await sha256File(tarball);
@@ -165,10 +176,21 @@ export async function buildRootfsImage(tarball: string, source: string, progress
     await writeFile(members, files.map((f) => `./lib/modules/${kernel.release}/${f}\n`).join(''));
     const deb = await kernelDeb(kernel, progress);
     await execa('sh', ['-c', 'dpkg-deb --fsys-tarfile "$1" | tar -x -C "$2" -T "$3"', 'sh', deb, kroot, members]);
+    // Debian's 6.12 compresses its modules (.ko.xz); OpenWrt's kmodloader and busybox's insmod
+    // read plain .ko files only, as OpenWrt ships them.
+    const packed = files.filter((f) => COMPRESSED.test(f)).map((f) => join(kroot, 'lib/modules', kernel.release, f));
+    if (packed.length) {
+      progress(`decompressing ${packed.length} modules`);
+      for (const [ext, tool] of [['.xz', 'xz'], ['.zst', 'zstd']] as const) {
+        const these = packed.filter((f) => f.endsWith(ext));
+        if (these.length) await execa(tool, ['-d', '-q', '-f', ...(tool === 'zstd' ? ['--rm'] : []), ...these]);
+      }
+    }
+    const plain = (f: string) => f.replace(COMPRESSED, '.ko');
 
     // The overlay: later entries of a concatenated initramfs win over the tarball's.
     const mdir = `lib/modules/${kernel.release}`;
-    const loadOrder = builtins.files.map((f) => basename(f).replace(/\.ko$/, ''));
+    const loadOrder = builtins.files.map((f) => basename(plain(f)).replace(/\.ko$/, ''));
     await writeFile(join(work, 'builtin-modules'), `${loadOrder.join('\n')}\n`);
     await writeFile(join(work, 'empty'), '');
     const flavours = await Promise.all((await readdir(kernel.flavours)).map(async (f) => [f, (await readdir(join(kernel.flavours, f))).filter((k) => k.endsWith('.ko'))] as const));
@@ -177,7 +199,7 @@ export async function buildRootfsImage(tarball: string, source: string, progress
       mtree('dev/console', 'type=char mode=0600 device=native,5,1'),
       mtree('init', `type=file mode=0644 contents=${join(work, 'empty')}`),
       mtree('lib', 'type=dir mode=0755'), mtree('lib/modules', 'type=dir mode=0755'), mtree(mdir, 'type=dir mode=0755'),
-      ...files.map((f) => mtree(`${mdir}/${basename(f)}`, `type=file mode=0644 contents=${join(kroot, 'lib/modules', kernel.release, f)}`)),
+      ...files.map(plain).map((f) => mtree(`${mdir}/${basename(f)}`, `type=file mode=0644 contents=${join(kroot, 'lib/modules', kernel.release, f)}`)),
       ...['modules.builtin', 'modules.builtin.modinfo'].map((f) => mtree(`${mdir}/${f}`, `type=file mode=0644 contents=${join(kernel.index, f)}`)),
       mtree('usr', 'type=dir mode=0755'), mtree('usr/lib', 'type=dir mode=0755'), mtree('usr/lib/hil', 'type=dir mode=0755'),
       mtree('usr/lib/hil/init', `type=file mode=0755 contents=${join(SHIM, 'init')}`),
@@ -204,14 +226,14 @@ export async function buildRootfsImage(tarball: string, source: string, progress
       kernel: { by: 'offload-hil', package: kernel.package, version: kernel.version, release: kernel.release },
       modules: {
         byPackage,
-        shipped: files.map((f) => moduleKey(basename(f).replace(/\.ko$/, ''))).sort(),
+        shipped: files.map((f) => moduleKey(basename(plain(f)).replace(/\.ko$/, ''))).sort(),
         builtin: fromPackages.builtin, absent: fromPackages.absent, openwrtBuiltins: loadOrder,
       },
     };
     await writeFile(join(out, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
     await rm(dir, { recursive: true, force: true });
     await rename(out, dir);
-    await pruneStale(kernel.imageKey);
+    await pruneStale();
     progress(`built ${dir} (${((await stat(join(dir, 'initramfs.cpio'))).size / 1e6).toFixed(1)} MB)`);
     return { dir, key, kernel: kernel.vmlinux, initrd: join(dir, 'initramfs.cpio'), manifest };
   } finally {

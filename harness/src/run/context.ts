@@ -2,7 +2,7 @@ import type { LimitFunction } from 'p-limit';
 import type { LabNames } from '../lab/names.js';
 import type { AccelChoice } from '../targets/accel.js';
 import type { ConsoleDut } from '../targets/types.js';
-import type { KernelFlavour, Scenario } from '../scenario/schema.js';
+import type { KernelFlavour, KernelSeries, Scenario } from '../scenario/schema.js';
 import type { DutBooter } from './dut-boot.js';
 import type { ContainerImage, DutImage } from './dut-image.js';
 
@@ -18,6 +18,8 @@ export interface ScenarioContext {
   accel: AccelChoice;
   /** `--kernel-flavour`: wins over the scenario's dut.kernelFlavour. */
   kernelFlavour?: KernelFlavour;
+  /** `--kernel`: wins over the scenario's dut.kernel. */
+  kernel?: KernelSeries;
   booter: DutBooter;
   signal: AbortSignal;
   onWarning: (text: string) => void;

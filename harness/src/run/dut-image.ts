@@ -4,7 +4,7 @@ import { hostsRootfs } from '../images/hosts-image.js';
 import type Docker from 'dockerode';
 import { describeRef, parseImageRef, type ImageRef } from '../images/image-ref.js';
 import { resolveImage, type ResolvedImage } from '../images/resolve.js';
-import type { Scenario } from '../scenario/schema.js';
+import { DEFAULT_KERNEL, type KernelSeries, type Scenario } from '../scenario/schema.js';
 import { loadBoard } from '../boards/load.js';
 import type { Board } from '../boards/schema.js';
 import { loadProfile, type QemuProfile } from '../targets/qemu-profile.js';
@@ -49,8 +49,12 @@ function tarballs(loadDefault: () => Promise<string>): (s: Scenario, value: stri
   return (s, value) => (value === 'default' ? (builtIn ??= loadDefault()) : Promise.resolve(resolve(dirname(s.file), value)));
 }
 
-/** Each distinct image is fetched, verified and unpacked once per run, before any lab exists. */
-export async function prepareImages(scenarios: Scenario[], override: ImageRef | undefined, progress: (t: string) => void, board?: Board): Promise<DutImage[]> {
+/**
+ * Each distinct image is fetched, verified and unpacked once per run, before any lab exists;
+ * the default image and root filesystem tarballs for the scenario's kernel series (`kernel`,
+ * the run's --kernel, wins), a series not built yet being built here.
+ */
+export async function prepareImages(scenarios: Scenario[], override: ImageRef | undefined, progress: (t: string) => void, board?: Board, kernel?: KernelSeries): Promise<DutImage[]> {
   const cache = new Map<string, Promise<DutImage>>();
   const profiles = new Map<string, Promise<QemuProfile>>();
   const profile = (name: string) => {
@@ -74,11 +78,12 @@ export async function prepareImages(scenarios: Scenario[], override: ImageRef | 
       continue;
     }
     const ref = imageRefOf(s, override);
-    const id = `${describeRef(ref)} ${s.target.profile ?? ''}`;
+    const series = kernel ?? s.dut.kernel ?? DEFAULT_KERNEL;
+    const id = `${describeRef(ref)} ${s.target.profile ?? ''} ${series}`;
     if (!cache.has(id)) {
       cache.set(id, (async (): Promise<DutImage> => {
-        if (ref.kind === 'default') return { kind: 'default', image: await loadDefaultImage(), profile: await profile(s.target.profile ?? 'x86-64') };
-        const resolved = await resolveImage(ref, progress);
+        if (ref.kind === 'default') return { kind: 'default', image: await loadDefaultImage(series, progress), profile: await profile(s.target.profile ?? 'x86-64') };
+        const resolved = await resolveImage(ref, progress, series);
         return { kind: 'openwrt', resolved, profile: await profile(s.target.profile ?? resolved.profile) };
       })().catch((e: Error): DutImage => ({ kind: 'error', reason: e.message })));
     }

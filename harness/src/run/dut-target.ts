@@ -81,6 +81,16 @@ function flavourOf(ctx: ScenarioContext, ours: KernelFlavour | null): KernelFlav
   return asked ?? ours;
 }
 
+/**
+ * dut.kernel and --kernel pick offload-hil's own kernel (prepareImages built the DUT for it);
+ * a DUT on another kernel cannot honour them: the run's flag skips it, the scenario's too
+ * (it is about a kernel this DUT does not let the harness choose).
+ */
+function ownKernelOnly(ctx: ScenarioContext): void {
+  const asked = ctx.kernel ?? ctx.scenario.dut.kernel;
+  if (asked) throw new NotApplicable(`${ctx.kernel ? '--kernel' : 'dut.kernel:'} ${asked}: the kernel series applies to offload-hil's own kernel (the default image, root filesystem tarballs); this DUT runs its own`);
+}
+
 /** The scenario asks what this DUT cannot be: skipped with the reason, not failed. */
 export class NotApplicable extends Error {}
 
@@ -111,6 +121,7 @@ export function targetFor(di: Exclude<DutImage, { kind: 'error' }>): DutTarget {
         lab: vmLab,
         start: async (ctx, lab, transcript) => {
           const flavour = flavourOf(ctx, di.resolved.kind === 'rootfs' ? 'openwrt' : null);
+          if (di.resolved.kind !== 'rootfs') ownKernelOnly(ctx);
           const booted = await bootOpenWrt(ctx.booter, di.resolved, { ...qemuOpts(ctx, lab, transcript, 'openwrt'), flavour, profile: di.profile });
           if (booted.boot.kernel?.by === 'offload-hil') booted.boot.kernel.flavour = flavour;
           return booted;
@@ -129,6 +140,7 @@ export function targetFor(di: Exclude<DutImage, { kind: 'error' }>): DutTarget {
         lab: (ctx, hostContainers) => createBoardLab(di.board, ctx.runToken, ctx.index, hostContainers),
         start: async (ctx, lab, transcript, bottleneck) => {
           flavourOf(ctx, null);
+          ownKernelOnly(ctx);
           const r = await attachBoard(di.board, lab, { transcript, bottleneck, signal: ctx.signal });
           r.boot.kernel = { by: 'board', release: r.dut.banner.kernel ?? '' };
           return r;
@@ -149,6 +161,7 @@ export function targetFor(di: Exclude<DutImage, { kind: 'error' }>): DutTarget {
         lab: (ctx, hostContainers) => Lab.create(ctx.runToken, ctx.index, { veth: true, hostContainers }),
         start: async (ctx, lab, transcript) => {
           flavourOf(ctx, null);
+          ownKernelOnly(ctx);
           const r = await startContainerDut(di.engine!.docker, {
             image: di.image!, rootfs: di.rootfs, init: di.openwrt ? 'procd' : 'idle', engine: di.engine!.where, lab, transcript, runId: ctx.runToken, commandTimeoutMs: ctx.scenario.timeouts.commandMs,
           });

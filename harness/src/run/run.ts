@@ -21,7 +21,7 @@ import type { ImageRef } from '../images/image-ref.js';
 import { SnapshotStore } from '../snapshots/store.js';
 import { emptyReport, runScenario } from './scenario-run.js';
 import type { ScenarioContext } from './context.js';
-import type { KernelFlavour } from '../scenario/schema.js';
+import type { KernelFlavour, KernelSeries } from '../scenario/schema.js';
 import { withRetries } from './retry.js';
 
 export interface RunOptions {
@@ -39,6 +39,8 @@ export interface RunOptions {
   cold?: boolean;
   /** Overrides every scenario's dut.kernelFlavour (`hil run --kernel-flavour`). */
   kernelFlavour?: KernelFlavour;
+  /** Overrides every scenario's dut.kernel (`hil run --kernel`). */
+  kernel?: KernelSeries;
   /** Rerun a failed or errored scenario up to this many times; a later pass is marked flaky. */
   retries?: number;
   /** `hil shell`: passed to the scenario run (see ScenarioContext). */
@@ -97,7 +99,7 @@ export async function run(o: RunOptions): Promise<RunReport> {
   });
   await checkPrerequisites();
   await reapOrphans();
-  const images = await prepareImages(o.scenarios, o.image, (t) => process.stderr.write(`hil: ${t}\n`), o.board);
+  const images = await prepareImages(o.scenarios, o.image, (t) => process.stderr.write(`hil: ${t}\n`), o.board, o.kernel);
   const hostImages = await prepareHostImages(o.scenarios);
   const containers = await prepareContainers(images, hostImages, o.runId, (t) => process.stderr.write(`hil: ${t}\n`));
   const token = newRunToken();
@@ -126,7 +128,7 @@ export async function run(o: RunOptions): Promise<RunReport> {
               scenario: s, index: i, runToken: token, outDir: o.outDir, dutImage: di,
               // A hosts image that could not be had has made the scenario an error above; what is left is imported or absent.
               hostsImage: hostImages[i] as ContainerImage | undefined, accel, booter,
-              kernelFlavour: o.kernelFlavour, signal: o.signal, onStep: (step, detail) => reporters.emit('onStep', s, step, detail),
+              kernelFlavour: o.kernelFlavour, kernel: o.kernel, signal: o.signal, onStep: (step, detail) => reporters.emit('onStep', s, step, detail),
               onWarning: (text) => reporters.emit('onWarning', s, text), interactive: o.interactive, keep: o.keep, measureGate,
             }), o.retries ?? 0, o.signal, (text) => reporters.emit('onWarning', s, text)));
         await reporters.emit('onScenarioEnd', results[i]!);

@@ -9,6 +9,10 @@ export const DIRECTIONS = ['upload', 'download'] as const;
 /** How offload-hil's kernel behaves where OpenWrt's kernels differ from Linux's (patch 701). */
 export const KERNEL_FLAVOURS = ['upstream', 'openwrt'] as const;
 export type KernelFlavour = (typeof KERNEL_FLAVOURS)[number];
+/** The Linux series offload-hil's own kernel comes in: Debian bookworm's and bookworm-backports'. */
+export const KERNEL_SERIES = ['6.1', '6.12'] as const;
+export type KernelSeries = (typeof KERNEL_SERIES)[number];
+export const DEFAULT_KERNEL: KernelSeries = '6.1';
 
 const bitrate = z
   .union([z.number().int().nonnegative(), z.string().regex(/^\d+(\.\d+)?[KMG]?$/, 'a rate such as 100M, 1G or 0 (unlimited)')])
@@ -235,6 +239,12 @@ export const scenarioSchema = z.strictObject({
        * on the default image, openwrt for an OpenWrt rootfs tarball. `hil run --kernel-flavour` overrides it.
        */
       kernelFlavour: z.enum(KERNEL_FLAVOURS).optional(),
+      /**
+       * Which Linux offload-hil's kernel is (the default image, rootfs tarballs): "6.1"
+       * (Debian bookworm's, the default) or "6.12" (bookworm-backports'), the exact version
+       * whatever the archive has. A DUT running its own kernel cannot honour it. `hil run --kernel` overrides it.
+       */
+      kernel: z.enum(KERNEL_SERIES).optional(),
       /** netdevsim ports nsim0..N-1 (default image), put into the flowtable with the LAN zone's devices. */
       netdevsim: z
         .strictObject({

@@ -29,6 +29,7 @@
 #include <linux/rculist.h>
 #include <linux/tcp.h>
 #include <linux/udp.h>
+#include <linux/version.h>
 #include <net/checksum.h>
 #include <net/flow_offload.h>
 #include <net/ip.h>
@@ -730,7 +731,13 @@ static void hil_setup(struct net_device *dev)
 	dev->ethtool_ops = &hil_ethtool_ops;
 	dev->needs_free_netdev = true;
 	dev->priv_flags &= ~IFF_TX_SKB_SHARING;
+	/* Lockless xmit moved from a feature bit to a field in 6.11 (as veth and macvlan did). */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 11, 0)
+	dev->lltx = true;
+	dev->features |= NETIF_F_HW_TC;
+#else
 	dev->features |= NETIF_F_LLTX | NETIF_F_HW_TC;
+#endif
 	dev->hw_features |= NETIF_F_HW_TC;
 }
 
