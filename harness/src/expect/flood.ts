@@ -74,6 +74,15 @@ export function floodAssertions(want: NonNullable<Expect['flood']>, r: FloodRepo
       actual: `peak nf_conntrack_count ${Math.max(0, ...r.timeline.map((t) => t.conntrack))} of max ${r.timeline[0]?.conntrackMax ?? '?'}; ${per((x) => `${x.result.flowsAnswered} of ${x.result.flows} answered`)}`,
     });
   }
+  if (want.conntrackReachedMax !== undefined) {
+    const peak = Math.max(0, ...r.timeline.map((t) => t.conntrack));
+    const reached = r.timeline.some((t) => t.conntrackMax > 0 && t.conntrack >= t.conntrackMax);
+    out.push({
+      name: 'flood.conntrackReachedMax', passed: want.conntrackReachedMax === reached,
+      expected: want.conntrackReachedMax ? 'nf_conntrack_count reaches nf_conntrack_max' : 'nf_conntrack_count stays below nf_conntrack_max',
+      actual: `peak nf_conntrack_count ${peak} of max ${r.timeline[0]?.conntrackMax ?? '?'}`,
+    });
+  }
   if (want.minAnsweredFraction !== undefined) {
     const ok = r.rounds.every((x) => x.result.flowsAnswered / x.result.flows >= want.minAnsweredFraction!);
     out.push({

@@ -31,6 +31,8 @@ export interface BootImage {
   /** This run's writable copy of the firmware's variable store (EFI profiles). */
   firmwareVars?: string;
   kernelRelease?: string;
+  /** offload-hil's kernel series (the default image). */
+  series?: KernelSeries;
   /** The Debian package the kernel came from (the default image). */
   kernelPackage?: { package: string; version: string };
   modules?: string[];
@@ -75,6 +77,7 @@ async function readManifest(series: KernelSeries = DEFAULT_KERNEL, progress?: Pr
 export interface HarnessKernel {
   /** The default image's key: a rebuilt image is a new kernel build. */
   imageKey: string;
+  series: KernelSeries;
   package: string;
   version: string;
   release: string;
@@ -92,7 +95,7 @@ export async function harnessKernel(series: KernelSeries = DEFAULT_KERNEL, progr
   const m = await readManifest(series, progress);
   if (!m.kernel.deb || !m.files.kmodIndex || !m.files.flavours) throw new UserError('the default image was built without its kernel\'s module index or flavours: run `npm run setup`');
   return {
-    imageKey: m.key, package: m.kernel.package, version: m.kernel.version, release: m.kernel.release,
+    imageKey: m.key, series: m.series as KernelSeries, package: m.kernel.package, version: m.kernel.version, release: m.kernel.release,
     vmlinux: join(dir, m.files.kernel), deb: join(cacheDir(), 'debs', m.kernel.deb), index: join(dir, m.files.kmodIndex), flavours: join(dir, m.files.flavours),
   };
 }
@@ -118,6 +121,7 @@ export async function loadDefaultImage(series: KernelSeries = DEFAULT_KERNEL, pr
     kernel: join(dir, m.files.kernel),
     initrd: join(dir, m.files.initrd),
     kernelRelease: m.kernel.release,
+    series: m.series as KernelSeries,
     kernelPackage: { package: m.kernel.package, version: m.kernel.version },
     modules: m.modules.split(',').filter(Boolean),
   };

@@ -17,7 +17,7 @@ import { AUTOLOAD, modulesNamed, parseApk, parseOpkg, type PackageDb } from './p
 const SHIM = join(repoRoot, 'images', 'openwrt-rootfs');
 const COMPRESSED = /\.ko\.(xz|zst)$/;
 /** Bumped when what this file writes into an image changes. */
-const FORMAT = 3;
+const FORMAT = 4;
 
 /** What a built rootfs image holds, kept beside it as manifest.json and copied into reports. */
 export interface RootfsManifest {
@@ -28,7 +28,7 @@ export interface RootfsManifest {
   arch: string;
   packageManager: PackageManager | null;
   /** The kernel it boots on: offload-hil's, never the image's (a rootfs tarball has none). */
-  kernel: { by: 'offload-hil'; package: string; version: string; release: string };
+  kernel: { by: 'offload-hil'; series: string; package: string; version: string; release: string };
   /** The default image (the kernel build) it was made for: a rebuilt one makes this stale. */
   builtFor: string;
   modules: {
@@ -223,7 +223,7 @@ export async function buildRootfsImage(tarball: string, source: string, progress
     const manifest: RootfsManifest = {
       source, sha256, builtFor: kernel.imageKey, release: rel.description || `${rel.id} ${rel.release} ${rel.revision}`.trim(), arch,
       packageManager: db?.manager ?? null,
-      kernel: { by: 'offload-hil', package: kernel.package, version: kernel.version, release: kernel.release },
+      kernel: { by: 'offload-hil', series: kernel.series, package: kernel.package, version: kernel.version, release: kernel.release },
       modules: {
         byPackage,
         shipped: files.map((f) => moduleKey(basename(plain(f)).replace(/\.ko$/, ''))).sort(),

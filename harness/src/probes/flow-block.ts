@@ -10,9 +10,14 @@ import type { Shell } from '../targets/types.js';
  * still tell which device took it. Kernels without kprobe events (OpenWrt's own) say so.
  */
 export const TRACEFS = '/sys/kernel/tracing';
+/**
+ * The BIND probe names the device through BTF (`dev->name`, kernels since 6.5 with BTF, as
+ * Debian's 6.12): since 6.8 struct net_device no longer starts with its name. Older kernels
+ * take the offset form: there the name is the struct's first field.
+ */
+const BIND_BTF = 'p:hil/ftbind nf_flow_table_offload_setup dev=dev->name:string cmd=cmd:s32';
+const BIND_OFFSET = 'p:hil/ftbind nf_flow_table_offload_setup dev=+0(%si):string cmd=%dx:s32';
 const EVENTS = [
-  // struct net_device starts with its name; the command is the third argument (0: BIND).
-  'p:hil/ftbind nf_flow_table_offload_setup dev=+0(%si):string cmd=%dx:s32',
   'r:hil/ftbind_ret nf_flow_table_offload_setup ret=$retval:s32',
   'p:hil/hwadd nf_flow_offload_add',
 ];
@@ -26,7 +31,7 @@ export async function armFlowBlockProbes(shell: Shell): Promise<string | null> {
   const r = await shell.run([
     `[ -e ${TRACEFS}/kprobe_events ] || mount -t tracefs nodev ${TRACEFS} 2>/dev/null`,
     `[ -w ${TRACEFS}/kprobe_events ] || { echo 'no kprobe events (tracefs) in this kernel' >&2; exit 3; }`,
-    `grep -q '^p:hil/ftbind ' ${TRACEFS}/kprobe_events || for e in ${defs}; do echo "$e" >> ${TRACEFS}/kprobe_events || { echo "the kernel refused the probe $e (no such symbol: nf_flow_table not loaded?)" >&2; exit 4; }; done`,
+    `grep -q '^p:hil/ftbind ' ${TRACEFS}/kprobe_events || { { echo '${BIND_BTF}' >> ${TRACEFS}/kprobe_events 2>/dev/null || echo '${BIND_OFFSET}' >> ${TRACEFS}/kprobe_events; } && for e in ${defs}; do echo "$e" >> ${TRACEFS}/kprobe_events || exit 4; done || { echo "the kernel refused the flow block probes (no such symbol: nf_flow_table not loaded?)" >&2; exit 4; }; }`,
     `echo 1 > ${TRACEFS}/events/hil/enable`,
   ].join(' && '));
   return r.exitCode === 0 ? null : r.stderr.trim() || `arming the trace probes failed (exit ${r.exitCode})`;

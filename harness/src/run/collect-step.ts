@@ -103,10 +103,11 @@ export async function collect(o: CollectInput): Promise<void> {
   // A container on a kernel without flowtables is judged by what the scenario expects there;
   // a verdict that depends on the kernel's flavour by what the scenario expects of that flavour.
   const flavour = report.boot?.kernel?.flavour ?? 'upstream';
+  const series = report.boot?.kernel?.by === 'offload-hil' ? report.boot.kernel.series : undefined;
   const expect = report.container && !report.container.flowtables.supported && s.expect.hostKernel ? s.expect.hostKernel.withoutFlowtables
-    : s.expect.onKernel?.[flavour] ?? s.expect;
+    : (series === '6.1' || series === '6.12' ? s.expect.onKernel?.[series] : undefined) ?? s.expect.onKernel?.[flavour] ?? s.expect;
   report.assertions = evaluate(expect, { ...report, forwardCounterPackets: fwd?.packets ?? null });
-  if (s.expect.flood) report.assertions.push(...floodAssertions(s.expect.flood, report.flood));
+  if (expect.flood) report.assertions.push(...floodAssertions(expect.flood, report.flood));
   report.assertions.push({
     name: 'kernel log clean',
     passed: report.kernelLog.trouble.length === 0,

@@ -109,7 +109,7 @@ export function targetFor(di: Exclude<DutImage, { kind: 'error' }>): DutTarget {
         start: async (ctx, lab, transcript) => {
           const flavour = flavourOf(ctx, 'upstream');
           const booted = await ctx.booter.boot({ ...qemuOpts(ctx, lab, transcript, 'default'), flavour, profile: di.profile, image: di.image });
-          booted.boot.kernel = { by: 'offload-hil', release: booted.dut.banner.kernel ?? di.image.kernelRelease ?? '', ...di.image.kernelPackage, flavour };
+          booted.boot.kernel = { by: 'offload-hil', series: di.image.series, release: booted.dut.banner.kernel ?? di.image.kernelRelease ?? '', ...di.image.kernelPackage, flavour };
           return booted;
         },
         platform: async (s) => new DefaultPlatform(s.dut.offloadEngine),

@@ -177,6 +177,8 @@ const expectBase = z
         minAnsweredFraction: z.number().min(0).max(1).optional(),
         /** Whether conntrack filled up (nf_conntrack_count reached nf_conntrack_max) and flows went unanswered. */
         conntrackFull: z.boolean().optional(),
+        /** Whether nf_conntrack_count reached nf_conntrack_max at all, whatever became of the flows. */
+        conntrackReachedMax: z.boolean().optional(),
         /**
          * Soak: after each round's gap at most this many of its flows are still in conntrack
          * (they expire), and no round offloads less than 0.9 of the first round's peak.
@@ -207,11 +209,15 @@ export type Expect = z.infer<typeof expectSchema>;
 const hostKernelSchema = z.strictObject({ withoutFlowtables: expectSchema });
 
 /**
- * Where a verdict depends on how the kernel treats a device that refuses hardware offload:
- * expectations that hold instead of expect's own on a kernel of that flavour (upstream fails
- * the flowtable and firewall4 falls back; OpenWrt's patch 701 keeps it, unwarned).
+ * Where a verdict depends on the kernel: expectations that hold instead of expect's own on a
+ * kernel of that flavour (upstream fails a flowtable a device refuses, and firewall4 falls
+ * back; OpenWrt's patch 701 keeps it, unwarned) or of that series (offload-hil's kernel,
+ * dut.kernel). A series' entry wins over a flavour's; say why in a comment, from the source.
  */
-const onKernelSchema = z.strictObject({ openwrt: expectSchema.optional(), upstream: expectSchema.optional() });
+const onKernelSchema = z.strictObject({
+  openwrt: expectSchema.optional(), upstream: expectSchema.optional(),
+  '6.1': expectSchema.optional(), '6.12': expectSchema.optional(),
+});
 
 export const scenarioSchema = z.strictObject({
   name: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'lowercase letters, digits, ".", "_" and "-"').optional(),

@@ -19,6 +19,8 @@ export interface BootKernel {
   by: 'offload-hil' | 'image' | 'board' | 'host';
   /** uname -r, as the DUT said it. */
   release: string;
+  /** offload-hil's kernel: which Linux series it is (dut.kernel / --kernel). */
+  series?: string;
   /** offload-hil's kernel: the Debian package it came from. */
   package?: string;
   version?: string;

@@ -18,6 +18,14 @@ describe('flow block answers from the kernel trace', () => {
     expect(parseBindTrace(t)).toEqual([{ dev: 'eth0', ret: -95 }]);
   });
 
+  it('Linux 6.12: the device named through BTF (dev->name: net_device no longer starts with its name), the same answers', () => {
+    expect(parseBindTrace(fx('trace-flow-block-upstream-6.12.txt'))).toEqual([{ dev: 'eth0', ret: -95 }]);
+    const t = fx('trace-flow-block-openwrt-6.12.txt');
+    expect(t).toMatch(/dev="eth0" cmd=1/);
+    expect(parseBindTrace(t)).toEqual([{ dev: 'eth0', ret: -95 }]);
+    expect(kprobeHits(fx('kprobe_profile-6.12.txt'), 'hwadd')).toBe(6);
+  });
+
   it('errno names', () => {
     expect(errnoName(-95)).toBe('EOPNOTSUPP (-95)');
     expect(errnoName(-28)).toBe('ENOSPC (-28)');
