@@ -45,7 +45,10 @@ export function matchFlows(runs: TrafficRun[], samples: Snapshot[]): FlowReport[
       let last: CtEntry | undefined;
       let looked = 0;
       for (const snap of samples) {
-        if (snap.tMs < run.startedAtMs || snap.tMs > run.endedAtMs) continue;
+        // A sample counts if it overlapped the stream: asked before the stream ended (back
+        // later on a loaded DUT: 6.12's engine run, a full sample asked 1 s before a TCP stream
+        // ended came back 1.1 s after it, with the stream [HW_OFFLOAD]) and back after it began.
+        if (snap.tMs < run.startedAtMs || (snap.startMs ?? snap.tMs) > run.endedAtMs) continue;
         // Looked for it only if asked once the stream had begun: a sample asked for before
         // (back only later, on a loaded DUT) may have read conntrack before the stream existed.
         if ((snap.startMs ?? snap.tMs) >= run.startedAtMs) looked++;

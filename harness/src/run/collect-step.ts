@@ -11,6 +11,7 @@ import { kernelTrouble, parseDmesg } from '../probes/kernel-log.js';
 import { readPortCounters } from '../probes/port-counters.js';
 import { qdiscDelta, type QdiscStats } from '../probes/qdisc.js';
 import { takeSnapshot, type Sampler, type Snapshot } from '../probes/snapshot.js';
+import { expectationsFor } from '../expect/for-kernel.js';
 import type { ScenarioReport, TimelinePoint } from '../report/types.js';
 import type { Scenario } from '../scenario/schema.js';
 import type { ConsoleDut } from '../targets/types.js';
@@ -100,12 +101,7 @@ export async function collect(o: CollectInput): Promise<void> {
     report.offload.hwInserts = { ...report.offload.hwInserts, during, perFlowPerSecond: during !== null && flows && seconds ? +(during / flows / seconds).toFixed(2) : null };
   }
   report.offload.summary = hardwareSummary(report);
-  // A container on a kernel without flowtables is judged by what the scenario expects there;
-  // a verdict that depends on the kernel's flavour by what the scenario expects of that flavour.
-  const flavour = report.boot?.kernel?.flavour ?? 'upstream';
-  const series = report.boot?.kernel?.by === 'offload-hil' ? report.boot.kernel.series : undefined;
-  const expect = report.container && !report.container.flowtables.supported && s.expect.hostKernel ? s.expect.hostKernel.withoutFlowtables
-    : (series === '6.1' || series === '6.12' ? s.expect.onKernel?.[series] : undefined) ?? s.expect.onKernel?.[flavour] ?? s.expect;
+  const expect = expectationsFor(s, report);
   report.assertions = evaluate(expect, { ...report, forwardCounterPackets: fwd?.packets ?? null });
   if (expect.flood) report.assertions.push(...floodAssertions(expect.flood, report.flood));
   report.assertions.push({

@@ -46,6 +46,13 @@ describe('matching iperf3 streams to conntrack', () => {
     expect(matchFlows(late, [{ ...offloaded, startMs: -20 }]).map((f) => [f.samplesWhileRunning, f.state])).toEqual([[0, 'sw'], [0, 'sw'], [0, 'sw']]);
   });
 
+  it('a sample asked while a stream ran and back after it ended looked for it (seen on 6.12: a 2.1 s full sample over a TCP stream\'s end)', () => {
+    const slow = { ...offloaded, startMs: 4000, tMs: 6100 };
+    expect(matchFlows(runs, [slow]).map((f) => [f.samplesWhileRunning, f.state])).toEqual([[1, 'sw'], [1, 'sw'], [1, 'sw']]);
+    // Asked after the stream ended: nothing about it.
+    expect(matchFlows(runs, [{ ...slow, startMs: 5050 }]).map((f) => [f.samplesWhileRunning, f.matched])).toEqual([[0, false], [0, false], [0, false]]);
+  });
+
   it('closing TCP entries do not count as the stream\'s state; slow-path entries are none', () => {
     const closing = { tMs: 4000, conntrack: parseConntrack(fx('proc-nf_conntrack-slowpath.txt')), ruleset: rs };
     const flows = matchFlows(runs, [offloaded, closing]);

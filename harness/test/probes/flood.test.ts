@@ -37,4 +37,14 @@ describe('flood rounds', () => {
     expect(floodAssertions({ conntrackFull: true }, full)[0]!).toMatchObject({ passed: true, actual: expect.stringMatching(/peak nf_conntrack_count 1536 of max 1536; round 1: 600 of 1000 answered/) });
     expect(floodAssertions({ conntrackFull: false }, full)[0]!.passed).toBe(false);
   });
+
+  it('conntrack reached its size, whatever became of the flows (6.12 evicts offloaded entries and answers them all)', () => {
+    const timeline = [c(1, 1536, 1400, 1536), c(2, 1537, 1372, 1700)];
+    const evicting: FloodReport = { config: { flows: 1000, packetsPerFlow: 2, concurrency: 512, rounds: 1, roundGapS: 0 }, rounds: [summarizeRound(1, result(1000), 0, timeline, 1000, undefined)], timeline };
+    expect(floodAssertions({ conntrackReachedMax: true }, evicting)[0]!).toMatchObject({ passed: true, actual: 'peak nf_conntrack_count 1700 of max 1536' });
+    expect(floodAssertions({ conntrackFull: true }, evicting)[0]!.passed).toBe(false);
+    const roomy: FloodReport = { ...evicting, timeline: [c(1, 900, 900)] };
+    expect(floodAssertions({ conntrackReachedMax: true }, roomy)[0]!.passed).toBe(false);
+    expect(floodAssertions({ conntrackReachedMax: false }, roomy)[0]!.passed).toBe(true);
+  });
 });
