@@ -4,6 +4,7 @@ import { parseFw4Stderr } from './fw4-output.js';
 import type { Sqm } from '../scenario/schema.js';
 import { sqmTcCommands, type SqmDevices } from './sqm.js';
 import type { ApplyResult, OffloadConfig, Platform } from './types.js';
+import { createNetdevsim, netdevsimCanLink, type NetdevsimConfig, type NetdevsimPorts } from './netdevsim.js';
 
 
 export interface EngineConfig {
@@ -15,13 +16,17 @@ export interface EngineConfig {
 /** The built-in image: its fw4 stand-in reads /etc/hil/firewall (images/default/rootfs/sbin/fw4). */
 export class DefaultPlatform implements Platform {
   readonly name = 'default';
-  readonly devices: { lan: string; wan: string };
+  devices: { lan: string; wan: string };
+  /** dut.netdevsim's ports, when they carry the traffic (made with the network, see configureNetwork). */
+  netdevsimPorts?: NetdevsimPorts;
 
   /**
    * With an engine, the router's devices are hil_offload's ports lan0/wan0 over eth0/eth1
    * (images/default/kmod/hil_offload): addresses, firewall zones and the flowtable use them.
+   * With netdevsim ports and no engine, on a kernel that links netdevsim ports (6.9+), they
+   * are nsim0/nsim1, wired to eth0/eth1 (platforms/netdevsim.ts).
    */
-  constructor(readonly engine?: EngineConfig) {
+  constructor(readonly engine?: EngineConfig, readonly netdevsim?: NetdevsimConfig) {
     this.devices = engine ? { lan: 'lan0', wan: 'wan0' } : { lan: 'eth0', wan: 'eth1' };
   }
   readonly packageManager = null;
@@ -31,6 +36,10 @@ export class DefaultPlatform implements Platform {
   async configureNetwork(shell: Shell): Promise<void> {
     const { lan, wan } = ADDRESSING;
     const ip = this.bin.ip;
+    if (this.netdevsim && !this.engine && this.netdevsim.ports >= 2 && await netdevsimCanLink(shell)) {
+      this.netdevsimPorts = await createNetdevsim(shell, this.netdevsim, this.bin, true);
+      this.devices = { ...this.netdevsimPorts.carrying! };
+    }
     const d = this.devices;
     // One ip process for all of it: under TCG every process the guest starts costs ~25 ms.
     const batch = [

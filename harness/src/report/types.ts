@@ -102,7 +102,7 @@ export interface ScenarioReport {
   /** The simulated offload engine's counters after the traffic (ethtool -S on lan0). */
   engine?: EngineCounters;
   /** dut.netdevsim: the ports made and their hw-tc-offload state as ethtool reads it. */
-  netdevsim?: { ports: string[]; hwTcOffload: Record<string, boolean> };
+  netdevsim?: { ports: string[]; hwTcOffload: Record<string, boolean>; carrying?: { lan: string; wan: string } };
   /** dut.packages: what the installer said. */
   packages?: { files: string[]; command: string; exitCode: number; output: string };
   /** OpenWrt's logread output, saved beside the report. */

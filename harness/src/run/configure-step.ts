@@ -42,8 +42,11 @@ export async function configureDut(
   let extraLanDevices: string[] = [];
   if (s.dut.netdevsim) {
     if (!(platform instanceof DefaultPlatform)) throw new Error('dut.netdevsim needs the default image (it ships netdevsim.ko built for its kernel)');
-    report.netdevsim = await createNetdevsim(dut.shell, s.dut.netdevsim, platform.bin);
-    extraLanDevices = report.netdevsim.ports;
+    // Carrying the traffic, they were made with the network (nsim0/nsim1 are the router's
+    // LAN and WAN ports); otherwise they are made here and stand in the LAN zone beside eth0.
+    report.netdevsim = platform.netdevsimPorts ?? await createNetdevsim(dut.shell, s.dut.netdevsim, platform.bin);
+    const carrying = Object.values(report.netdevsim.carrying ?? {});
+    extraLanDevices = report.netdevsim.ports.filter((p) => !carrying.includes(p));
   }
   await platform.configureOffload(dut.shell, {
     mode: s.offload, forwardCounter: s.firewall.forwardCounter, forwardLog: s.firewall.forwardLog, flowtableCounter: s.firewall.flowtableCounter, extraLanDevices,

@@ -112,7 +112,7 @@ export function targetFor(di: Exclude<DutImage, { kind: 'error' }>): DutTarget {
           booted.boot.kernel = { by: 'offload-hil', series: di.image.series, release: booted.dut.banner.kernel ?? di.image.kernelRelease ?? '', ...di.image.kernelPackage, flavour };
           return booted;
         },
-        platform: async (s) => new DefaultPlatform(s.dut.offloadEngine),
+        platform: async (s) => new DefaultPlatform(s.dut.offloadEngine, s.dut.netdevsim),
         describe: () => {},
       };
     case 'openwrt':

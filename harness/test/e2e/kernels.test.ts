@@ -37,6 +37,14 @@ describe('Linux 6.12', () => {
     // The flow-block probe names each device on 6.12 too (there through BTF).
     const engine = rep.scenarios.find((s) => s.name === 'hw-offload')!;
     expect(Object.values(engine.offload.devices!.answers!).map((a) => a.flowBlock)).toEqual(['accepted', 'accepted']);
+    // 6.12 links netdevsim ports: they are the router's LAN and WAN ports, the only ones with
+    // addresses, so the offloaded stream crossed them; the refusal and fallback are 6.1's.
+    const ns = rep.scenarios.find((s) => s.name === 'netdevsim-fallback')!;
+    expect(ns.netdevsim).toEqual({ ports: ['nsim0', 'nsim1'], hwTcOffload: { nsim0: true, nsim1: true }, carrying: { lan: 'nsim0', wan: 'nsim1' } });
+    expect(ns.firewall!.rendered!.flowtables.ft!.devices).toEqual(['nsim0', 'nsim1']);
+    expect(ns.offload).toMatchObject({ effective: 'sw', fallback: true });
+    expect(ns.flows.map((f) => [f.state, f.matched])).toEqual([['sw', true]]);
+    expect(ns.traffic[0]!.bitsPerSecond).toBeGreaterThan(0);
     expect(await leftovers()).toEqual([]);
   }, 900_000);
 
