@@ -1,8 +1,8 @@
 // What each kernel series does with the same scenarios, measured in one sitting: the shipped
 // offload scenarios run with `hil run --kernel K` for every series, one after the other, and
 // one table per kernel is printed (markdown, for the README): the offload state reached,
-// whether firewall4 fell back, the flows' states, the simulated engine's hits and the
-// throughput of each stream. Root, after `npm run setup -- --kernel 6.12`:
+// whether firewall4 fell back, the flows' states, the router ports the traffic crossed, the
+// simulated engine's hits and the throughput of each stream. Root, after `npm run setup -- --kernel 6.12`:
 //   node bench/kernels.mjs            (KERNELS=6.1,6.12 ROUNDS=1)
 // Each round is its own run (the first boots cold and saves the DUT, later ones restore);
 // throughput is the median over rounds.
@@ -41,8 +41,8 @@ try {
     }
     const first = runs[0].scenarios.find((s) => s.boot?.kernel)?.boot.kernel;
     console.log(`\n**Linux ${k}** (${first?.package ?? '?'} ${first?.version ?? ''}, uname -r ${first?.release ?? '?'}; ${rounds} round(s))\n`);
-    console.log('| scenario | verdict | offload (requested -> in force) | fallback warned | flows | engine hits | Gbit/s per stream |');
-    console.log('|---|---|---|---|---|---|---|');
+    console.log('| scenario | verdict | offload (requested -> in force) | fallback warned | flows | router ports | engine hits | Gbit/s per stream |');
+    console.log('|---|---|---|---|---|---|---|---|');
     for (const name of names) {
       const all = runs.map((r) => r.scenarios.find((s) => s.name === name)).filter(Boolean);
       const s = all[0];
@@ -50,7 +50,9 @@ try {
       const verdicts = fold(all.map((x) => x.status));
       const streams = s.traffic.map((_, i) => gbit(median(all.map((x) => x.traffic[i]?.bitsPerSecond ?? null))));
       const hits = s.engine ? median(all.map((x) => x.engine?.hits ?? null)) : null;
-      console.log(`| ${name} | ${verdicts} | ${s.offload.requested} -> ${s.offload.effective ?? '?'} | ${s.offload.fallback ? 'yes' : 'no'} | ${fold(s.flows.map((f) => f.state))} | ${hits ?? '-'} | ${streams.join(', ') || '-'} |`);
+      // The flowtable's devices are the router's ports: virtio, the engine's lan0/wan0, or netdevsim carrying the traffic.
+      const ports = s.netdevsim?.carrying ? `${s.netdevsim.carrying.lan}/${s.netdevsim.carrying.wan} (netdevsim)` : s.engine ? 'lan0/wan0 (engine)' : 'eth0/eth1 (virtio)';
+      console.log(`| ${name} | ${verdicts} | ${s.offload.requested} -> ${s.offload.effective ?? '?'} | ${s.offload.fallback ? 'yes' : 'no'} | ${fold(s.flows.map((f) => f.state))} | ${ports} | ${hits ?? '-'} | ${streams.join(', ') || '-'} |`);
     }
   }
 } finally {
