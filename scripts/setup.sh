@@ -36,10 +36,15 @@ done
 # (the archive marks them NotAutomatic), so nothing else installed here changes.
 backports=/etc/apt/sources.list.d/offload-hil-backports.sources
 if ! grep -rqs 'bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
-  [ "$(id -u)" = 0 ] || { say "need root to add bookworm-backports to apt's sources"; exit 1; }
-  say "adding bookworm-backports to apt's sources ($backports)"
-  printf 'Types: deb\nURIs: http://deb.debian.org/debian\nSuites: bookworm-backports\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' > "$backports"
-  apt-get update -q >/dev/null
+  if [ "$(id -u)" = 0 ]; then
+    say "adding bookworm-backports to apt's sources ($backports)"
+    printf 'Types: deb\nURIs: http://deb.debian.org/debian\nSuites: bookworm-backports\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' > "$backports"
+    apt-get update -q >/dev/null
+  elif printf '%s\n' "${kernels[@]}" | grep -qvx 6.1; then
+    say "need root to add bookworm-backports (Linux 6.12) to apt's sources"; exit 1
+  else
+    say "note: bookworm-backports is not in apt's sources; Linux 6.12 needs a run of this as root"
+  fi
 fi
 
 missing=()

@@ -57,6 +57,14 @@ if [ -f "$out/manifest.json" ]; then
 fi
 
 mkdir -p "$cache/images" "$cache/debs"
+# One build of a series at a time (two runs building 6.12 on first use); the second finds it built.
+exec 9>"$cache/images/.build-$series.lock"
+flock 9
+if [ -f "$out/manifest.json" ]; then
+  ln -sfn "$name-$key" "$cache/images/$name"
+  say "built meanwhile ($out)"
+  echo "$out"; exit 0
+fi
 work=$(mktemp -d "$cache/images/.build-XXXXXX")
 trap 'rm -rf "$work"' EXIT
 

@@ -16,6 +16,7 @@ import type { Accel } from '../targets/types.js';
 import type { RootfsManifest } from '../images/rootfs-image.js';
 import type { MissingModules } from '../platforms/offload-modules.js';
 import type { DeviceAnswer } from '../probes/flow-block.js';
+import type { NetdevsimPorts } from '../platforms/netdevsim.js';
 import type { RulesetSummary } from '../probes/fw4-ruleset.js';
 
 // Shapes the parts own, named here too for the readers of report.json.
@@ -102,7 +103,7 @@ export interface ScenarioReport {
   /** The simulated offload engine's counters after the traffic (ethtool -S on lan0). */
   engine?: EngineCounters;
   /** dut.netdevsim: the ports made and their hw-tc-offload state as ethtool reads it. */
-  netdevsim?: { ports: string[]; hwTcOffload: Record<string, boolean>; carrying?: { lan: string; wan: string } };
+  netdevsim?: NetdevsimPorts;
   /** dut.packages: what the installer said. */
   packages?: { files: string[]; command: string; exitCode: number; output: string };
   /** OpenWrt's logread output, saved beside the report. */
