@@ -11,7 +11,8 @@ say() { printf 'setup: %s\n' "$*" >&2; }
 # into the image (or needs to build it: apt for the kernel .deb, xz-utils for vmlinux).
 # OpenWrt images: ovmf (x86-64 EFI), qemu-system-arm + qemu-efi-aarch64 (armsr armv8),
 # gzip (.img.gz with trailing metadata), qemu-utils (qcow2 overlays). make, gcc, binutils:
-# out-of-tree modules for the default image (images/default/extra-modules.sh adds the headers).
+# out-of-tree modules for the default image (images/default/extra-modules.sh unpacks the headers;
+# their kbuild tools link libelf1 and libssl3, which installing the headers package would pull in).
 # chromium: the HTML report is tested in a real headless browser (playwright-core drives it).
 # dropbear-bin, openssl: the tests' stand-in board runs Debian's dropbear, with a root password hashed by openssl.
 # docker.io: container DUTs and lab hosts (the harness starts its own dockerd when no engine runs, and stops it).
@@ -19,7 +20,7 @@ say() { printf 'setup: %s\n' "$*" >&2; }
 # libarchive-tools (bsdtar): an OpenWrt rootfs tarball becomes an initramfs (tar to cpio, owners kept, no root needed).
 PACKAGES=(qemu-system-x86 qemu-utils iperf3 iproute2 iputils-ping chromium nftables conntrack busybox-static ethtool kmod xz-utils zstd procps
   ovmf qemu-system-arm qemu-efi-aarch64 gzip
-  make gcc binutils dropbear-bin openssl docker.io libarchive-tools)
+  make gcc binutils libelf1 libssl3 dropbear-bin openssl docker.io libarchive-tools)
 
 # Kernels: 6.1 always; more with --kernel SERIES (repeatable, or a comma list: --kernel 6.12).
 kernels=(6.1)
