@@ -11,7 +11,7 @@ function fields(n: Node | undefined, prefix = ''): string[] {
   for (const [k, v] of Object.entries(n.properties ?? {})) {
     const path = prefix ? `${prefix}.${k}` : k;
     // Its fields are expect's own, documented once under expect.
-    out.push(path, ...(['expect.hostKernel.withoutFlowtables', 'expect.onKernel.openwrt', 'expect.onKernel.upstream'].includes(path) ? [] : fields(v, path)));
+    out.push(path, ...(['expect.hostKernel.withoutFlowtables', 'expect.onKernel.openwrt', 'expect.onKernel.upstream', 'expect.onKernel.6.1', 'expect.onKernel.6.12'].includes(path) ? [] : fields(v, path)));
   }
   if (n.items) out.push(...fields(n.items, `${prefix}[]`));
   for (const a of n.anyOf ?? []) out.push(...fields(a, prefix));
