@@ -86,8 +86,12 @@ describe.runIf(HAVE_ROOTFS)(`real OpenWrt root filesystems (${OPENWRT_DIR})`, ()
     expect(sw.rootfs!.modules.shipped).toEqual(expect.arrayContaining(['nft_flow_offload', 'nf_flow_table_inet', 'nf_flow_table', 'virtio_net', 'bridge']));
     expect(sw.rootfs!.modules.byPackage['kmod-nft-offload']).toEqual(['nf_flow_table_inet', 'nft_flow_offload']);
     expect(sw.firewall).toMatchObject({ loaded: true, present: true, differences: [] });
-    // One cold boot per DUT configuration (flavours openwrt and upstream, and the one without modules); the rest restore it.
-    expect(rep.scenarios.filter((s) => s.boot?.kind === 'cold').length).toBeLessThanOrEqual(3);
+    // One cold boot per DUT configuration (flavours openwrt and upstream, and the one without
+    // modules); the rest restore it. A restore QEMU could not bring back boots cold, says so, and
+    // is not counted (seen once in 30-odd restores: a 2-vCPU TCG guest double-faulted at once).
+    const fellBack = rep.scenarios.filter((s) => s.boot?.warnings.some((w) => /^QEMU could not restore snapshot .*: deleted, booting cold$/.test(w)));
+    expect(fellBack.length).toBeLessThanOrEqual(1);
+    expect(rep.scenarios.filter((s) => s.boot?.kind === 'cold' && !fellBack.includes(s)).length).toBeLessThanOrEqual(3);
     // A rootfs tarball runs offload-hil's kernel in OpenWrt's flavour unless told otherwise:
     // virtio refuses the flow block, the flowtable stands (patch 701), firewall4 says nothing.
     const fbo = by['hw-fallback-openwrt']!;
