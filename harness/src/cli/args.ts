@@ -11,16 +11,15 @@ export function parseArgsOr<const T extends ParseArgsConfig>(config: T, usage: s
   }
 }
 
-/** `--kernel-flavour upstream|openwrt`: undefined when not given. */
-export function parseFlavour(v: string | undefined): KernelFlavour | undefined {
+/** A flag that takes one of a fixed set of values: undefined when not given. */
+function oneOf<T extends string>(flag: string, choices: readonly T[], v: string | undefined): T | undefined {
   if (v === undefined) return undefined;
-  if (!(KERNEL_FLAVOURS as readonly string[]).includes(v)) throw new UserError(`--kernel-flavour must be ${KERNEL_FLAVOURS.join(' or ')}, not "${v}"`);
-  return v as KernelFlavour;
+  if (!(choices as readonly string[]).includes(v)) throw new UserError(`${flag} must be ${choices.join(' or ')}, not "${v}"`);
+  return v as T;
 }
 
-/** `--kernel 6.1|6.12`: undefined when not given. */
-export function parseKernel(v: string | undefined): KernelSeries | undefined {
-  if (v === undefined) return undefined;
-  if (!(KERNEL_SERIES as readonly string[]).includes(v)) throw new UserError(`--kernel must be ${KERNEL_SERIES.join(' or ')}, not "${v}"`);
-  return v as KernelSeries;
-}
+/** `--kernel-flavour upstream|openwrt`. */
+export const parseFlavour = (v: string | undefined): KernelFlavour | undefined => oneOf('--kernel-flavour', KERNEL_FLAVOURS, v);
+
+/** `--kernel 6.1|6.12`. */
+export const parseKernel = (v: string | undefined): KernelSeries | undefined => oneOf('--kernel', KERNEL_SERIES, v);
