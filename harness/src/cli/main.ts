@@ -21,12 +21,15 @@ import { loadBoard } from '../boards/load.js';
 import { repoRoot } from '../util/paths.js';
 
 const USAGE = `usage:
-  hil run [--out DIR] [--jobs N] [--measure-jobs N] [--board FILE [--flash IMAGE]] [--cold] [--image REF] [--kernel 6.1|6.12] [--kernel-flavour F] [--shard I/N] [--retries N] SCENARIO_OR_FOLDER...
+  hil run [--out DIR] [--jobs N] [--measure-jobs N] [--board FILE [--flash IMAGE]] [--cold] [--fixed-duration] [--image REF] [--kernel 6.1|6.12] [--kernel-flavour F] [--shard I/N] [--retries N] SCENARIO_OR_FOLDER...
                         run scenarios (on the default image unless --image or the scenario's
                         target.image names another: a path, URL#sha256=HEX, or
                         kernel=REF,rootfs=REF); on the default image the first scenario per DUT
                         configuration saves the booted VM, later ones restore it
                         (--cold: boot every scenario, use and save no snapshot)
+                        traffic ends once every expectation of the scenario is decided
+                        (between a stream's minDuration and its duration); --fixed-duration:
+                        every stream runs its full duration
                         --kernel 6.1|6.12: which Linux offload-hil's kernel is (Debian's 6.1,
                         or bookworm-backports' 6.12, built on first use); overrides dut.kernel
                         --kernel-flavour upstream|openwrt: how offload-hil's kernel treats a
@@ -125,7 +128,7 @@ async function validateCmd(args: string[]): Promise<number> {
 
 async function runCmd(args: string[]): Promise<number> {
   const { values, positionals } = parseArgsOr({ args, allowPositionals: true, options: {
-      out: { type: 'string' }, jobs: { type: 'string' }, cold: { type: 'boolean' }, image: { type: 'string' },
+      out: { type: 'string' }, jobs: { type: 'string' }, cold: { type: 'boolean' }, 'fixed-duration': { type: 'boolean' }, image: { type: 'string' },
       shard: { type: 'string' }, retries: { type: 'string' }, 'keep-on-failure': { type: 'boolean' }, 'measure-jobs': { type: 'string' },
       board: { type: 'string' }, flash: { type: 'string' }, 'kernel-flavour': { type: 'string' }, kernel: { type: 'string' },
     } }, USAGE);
@@ -168,7 +171,7 @@ async function runCmd(args: string[]): Promise<number> {
   const stopListening = onStopSignals(onSignal);
   try {
     const report = await run({
-      scenarios, outDir, runId: id, jobs, measureJobs, board, cold: values.cold, kernelFlavour, kernel, retries, shard: shard && { ...shard, of: all.length }, image, signal: ac.signal,
+      scenarios, outDir, runId: id, jobs, measureJobs, board, cold: values.cold, fixedDuration: values['fixed-duration'], kernelFlavour, kernel, retries, shard: shard && { ...shard, of: all.length }, image, signal: ac.signal,
       reporters: [consoleReporter(), jsonReporter(outDir), junitReporter(outDir), htmlReporter(outDir), githubReporter()],
       keep: values['keep-on-failure'] ? (h) => held.push(h) : undefined,
       // Inside the run: a kept lab's container engine and board stay the run's until it is down.

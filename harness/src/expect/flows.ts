@@ -30,7 +30,7 @@ export interface FlowReport {
 
 // Entries in these states belong to a closing connection: the flowtable hands a TCP
 // flow back to the slow path on FIN/RST, so they say nothing about the running stream.
-const CLOSING = new Set(['FIN_WAIT', 'CLOSE_WAIT', 'LAST_ACK', 'TIME_WAIT', 'CLOSE']);
+export const CLOSING = new Set(['FIN_WAIT', 'CLOSE_WAIT', 'LAST_ACK', 'TIME_WAIT', 'CLOSE']);
 
 /**
  * Each iperf3 data stream (never its control connection) matched to conntrack through

@@ -83,6 +83,8 @@ export class Sampler {
     private readonly shell: Shell, private readonly platform: Platform, private readonly t0: number, private readonly intervalMs: number,
     /** Read the shapers' counters on full samples too (SQM runs: drops on the timeline). */
     private readonly qdiscs = false,
+    /** Told each sample as it comes back, before the next is asked (adaptive traffic decides there). */
+    private readonly onSample?: (s: Snapshot) => Promise<void>,
   ) {}
 
   /**
@@ -100,11 +102,13 @@ export class Sampler {
     try {
       const last = this.samples[this.samples.length - 1];
       const n = this.samples.length + 1;
-      this.samples.push(
-        last && this.samples.length % FULL_EVERY !== 0
-          ? await takeConntrack(this.shell, this.t0, last.ruleset, n)
-          : await takeSnapshot(this.shell, this.platform, this.t0, this.qdiscs, true, n),
-      );
+      const snap = last && this.samples.length % FULL_EVERY !== 0
+        ? await takeConntrack(this.shell, this.t0, last.ruleset, n)
+        : await takeSnapshot(this.shell, this.platform, this.t0, this.qdiscs, true, n);
+      this.samples.push(snap);
+      this.durations.push(performance.now() - began);
+      await this.onSample?.(snap);
+      return;
     } catch (e) {
       this.errors.push((e as Error).message);
       if (this.errors.length > 3) {

@@ -11,6 +11,8 @@ import type { FloodReport } from '../expect/flood.js';
 import type { FlowLog } from '../expect/forward-log.js';
 import type { SqmReport } from '../expect/sqm.js';
 import type { LatencyReport } from '../traffic/ping.js';
+import type { StreamEnd } from '../traffic/iperf3.js';
+import type { TrafficStopReport } from '../run/traffic-stop.js';
 import type { OffloadMode } from '../scenario/schema.js';
 import type { Accel } from '../targets/types.js';
 import type { RootfsManifest } from '../images/rootfs-image.js';
@@ -116,10 +118,14 @@ export interface ScenarioReport {
    */
   firewall?: { loaded: boolean; present?: boolean; flowtable: boolean; nftErrors: string[]; differences?: string[]; rendered?: RulesetSummary; kernel?: RulesetSummary | null };
   flows: FlowReport[];
+  /** The harness stopped the traffic once every expectation was decided (absent: the streams ran their duration). */
+  trafficStop?: TrafficStopReport;
   traffic: {
     proto: string; family: string; direction: string; streams: number; bitsPerSecond: number; bytes: number; error: string | null;
     /** iperf3's per-second throughput, ms after the traffic phase began (the interval's end). */
     intervals?: { tMs: number; bitsPerSecond: number }[];
+    /** Why the stream ended and when (ms after the traffic phase began): decided, its full duration, or an error. */
+    end?: StreamEnd;
   }[];
   /** The lab's WAN bottleneck (lab.bottleneck). */
   bottleneck?: { bitsPerSecond: number; bufferMs: number };

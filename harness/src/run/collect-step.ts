@@ -13,6 +13,7 @@ import { qdiscDelta, type QdiscStats } from '../probes/qdisc.js';
 import { takeSnapshot, type Sampler, type Snapshot } from '../probes/snapshot.js';
 import { expectationsFor } from '../expect/for-kernel.js';
 import type { ScenarioReport, TimelinePoint } from '../report/types.js';
+import type { Ruleset } from '../probes/nft.js';
 import type { Scenario } from '../scenario/schema.js';
 import type { ConsoleDut } from '../targets/types.js';
 import type { TrafficRun } from '../traffic/iperf3.js';
@@ -22,6 +23,9 @@ import { hwInsertCount } from '../probes/flow-block.js';
 import { hardwareSummary } from '../expect/hardware.js';
 
 export const FORWARD_COUNTER_COMMENT = 'hil: forward-chain counter';
+
+/** The harness's forward-chain counter in a ruleset (firewall.forwardCounter), or null. */
+export const forwardPackets = (r: Ruleset): number | null => r.counters.find((c) => c.comment === FORWARD_COUNTER_COMMENT)?.packets ?? null;
 
 /** With SQM: the shaped devices and their counters before the traffic, to plot drops as they happen. */
 interface ShaperBase {
@@ -33,8 +37,7 @@ function timeline(samples: Snapshot[], shapers?: ShaperBase): TimelinePoint[] {
   return samples.map((s) => {
     const flows = { none: 0, sw: 0, hw: 0 };
     for (const e of s.conntrack) if (e.proto === 'tcp' || e.proto === 'udp') flows[e.state]++;
-    const fc = s.ruleset.counters.find((c) => c.comment === FORWARD_COUNTER_COMMENT);
-    const p: TimelinePoint = { tMs: Math.round(s.tMs), flows, forwardCounterPackets: fc?.packets ?? null, flowtableDevices: s.ruleset.flowtables.reduce((a, f) => a + f.devices.length, 0) };
+    const p: TimelinePoint = { tMs: Math.round(s.tMs), flows, forwardCounterPackets: forwardPackets(s.ruleset), flowtableDevices: s.ruleset.flowtables.reduce((a, f) => a + f.devices.length, 0) };
     if (shapers && s.qdiscs) {
       const now = new Map(s.qdiscs.map((q) => [q.dev, q]));
       const d = shapers.devices.flatMap((dev) => (now.has(dev) ? [qdiscDelta(shapers.before.get(dev), now.get(dev)!)] : []));
@@ -72,7 +75,7 @@ export async function collect(o: CollectInput): Promise<void> {
   report.traffic = runs.map((r) => ({
     proto: r.spec.proto, family: r.spec.family, direction: r.spec.direction, streams: r.spec.streams,
     bitsPerSecond: Math.round(r.client.bitsPerSecond), bytes: Math.max(r.client.bytesReceived, r.client.bytesSent),
-    error: r.client.error ?? null,
+    error: r.client.error ?? null, end: r.end,
     intervals: r.client.intervals.map((i) => ({ tMs: Math.round(r.startedAtMs + i.endS * 1000), bitsPerSecond: i.bitsPerSecond })),
   }));
   if (s.sqm && o.shaper) {
@@ -91,7 +94,9 @@ export async function collect(o: CollectInput): Promise<void> {
   const kernelLog = parseDmesg(dmesg.stdout);
   report.kernelLog.trouble = kernelTrouble(kernelLog).map((l) => l.text);
   if (s.firewall.forwardLog) report.forwardLog = forwardLogs(report.flows, runs, kernelLog, report.timeline);
-  const fwd = final.ruleset.counters.find((c) => c.comment === FORWARD_COUNTER_COMMENT);
+  // Stopped early: the counter as the traffic stopped, not after the interrupted streams' last windows.
+  const atStop = report.trafficStop?.forwardCounterPackets;
+  const fwd = atStop !== undefined ? atStop : forwardPackets(final.ruleset);
   if (report.offload.hwInserts && report.offload.hwInserts.before !== null) {
     const after = await hwInsertCount(dut.shell);
     const during = after === null ? null : after - report.offload.hwInserts.before;
@@ -102,7 +107,7 @@ export async function collect(o: CollectInput): Promise<void> {
   }
   report.offload.summary = hardwareSummary(report);
   const expect = expectationsFor(s, report);
-  report.assertions = evaluate(expect, { ...report, forwardCounterPackets: fwd?.packets ?? null });
+  report.assertions = evaluate(expect, { ...report, forwardCounterPackets: fwd, forwardCounterAtStop: atStop !== undefined });
   if (expect.flood) report.assertions.push(...floodAssertions(expect.flood, report.flood));
   report.assertions.push({
     name: 'kernel log clean',

@@ -20,6 +20,8 @@ export interface ScenarioContext {
   kernelFlavour?: KernelFlavour;
   /** `--kernel`: wins over the scenario's dut.kernel. */
   kernel?: KernelSeries;
+  /** `--fixed-duration`: every stream runs its full duration, whatever the evidence. */
+  fixedDuration?: boolean;
   booter: DutBooter;
   signal: AbortSignal;
   onWarning: (text: string) => void;

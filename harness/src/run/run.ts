@@ -37,6 +37,8 @@ export interface RunOptions {
   board?: Board;
   /** Boot every scenario cold: no snapshot is used or saved. */
   cold?: boolean;
+  /** Every stream runs its full duration (`--fixed-duration`), not until the expectations are decided. */
+  fixedDuration?: boolean;
   /** Overrides every scenario's dut.kernelFlavour (`hil run --kernel-flavour`). */
   kernelFlavour?: KernelFlavour;
   /** Overrides every scenario's dut.kernel (`hil run --kernel`). */
@@ -128,7 +130,7 @@ export async function run(o: RunOptions): Promise<RunReport> {
               scenario: s, index: i, runToken: token, outDir: o.outDir, dutImage: di,
               // A hosts image that could not be had has made the scenario an error above; what is left is imported or absent.
               hostsImage: hostImages[i] as ContainerImage | undefined, accel, booter,
-              kernelFlavour: o.kernelFlavour, kernel: o.kernel, signal: o.signal, onStep: (step, detail) => reporters.emit('onStep', s, step, detail),
+              kernelFlavour: o.kernelFlavour, kernel: o.kernel, fixedDuration: o.fixedDuration, signal: o.signal, onStep: (step, detail) => reporters.emit('onStep', s, step, detail),
               onWarning: (text) => reporters.emit('onWarning', s, text), interactive: o.interactive, keep: o.keep, measureGate,
             }), o.retries ?? 0, o.signal, (text) => reporters.emit('onWarning', s, text)));
         await reporters.emit('onScenarioEnd', results[i]!);

@@ -18,7 +18,10 @@ import { preparePlatform } from './platform-step.js';
 import { markTrafficStart, readQdiscs } from './caveat-probes.js';
 import { createLab, NotApplicable, targetFor } from './dut-target.js';
 import { configureDut } from './configure-step.js';
-import { collect } from './collect-step.js';
+import { collect, forwardPackets } from './collect-step.js';
+import { parseNftJson } from '../probes/nft.js';
+import { TrafficStop } from './traffic-stop.js';
+import { expectationsFor } from '../expect/for-kernel.js';
 
 const BASE_PORT = 5201;
 
@@ -110,7 +113,18 @@ export async function runScenario(ctx: ScenarioContext): Promise<ScenarioReport>
 
       const t0 = performance.now();
       const t0Epoch = Date.now();
-      const sampler = new Sampler(dut.shell, platform, t0, s.sampling.intervalMs, Boolean(sqmDevices));
+      const stopper = new TrafficStop(expectationsFor(s, report), s.traffic, s.traffic.map((_, i) => BASE_PORT + i), t0, {
+        fixed: Boolean(ctx.fixedDuration), shell: dut.shell, ethtool: platform.bin.ethtool, latencyWarmupMs: latencyCfg?.warmupMs,
+        ...(s.dut.offloadEngine && { enginePort: platform.devices.lan }),
+        forwardCounter: (x) => forwardPackets(x.ruleset),
+        ...(s.expect.forwardCounter && s.firewall.forwardCounter && {
+          readForwardCounter: async () => {
+            const r = await dut.shell.run(`${platform.bin.nft} -j list chain inet fw4 forward`, { fold: (x) => `forward-chain counter at the stop: ${forwardPackets(parseNftJson(x.stdout))} packets` });
+            return r.exitCode === 0 ? forwardPackets(parseNftJson(r.stdout)) : null;
+          },
+        }),
+      });
+      const sampler = new Sampler(dut.shell, platform, t0, s.sampling.intervalMs, Boolean(sqmDevices), stopper.onSample);
       const fault = parseFault(process.env.HIL_FAULT);
       // A DUT that died or stopped answering ends the traffic at once, not when iperf3 gives up.
       const dead = new AbortController();
@@ -124,9 +138,11 @@ export async function runScenario(ctx: ScenarioContext): Promise<ScenarioReport>
         teardown.push('fault timer', async () => clearTimeout(faultTimer));
         try {
           const flood = s.flood && runFloodRounds(dut.shell, lab.names, s.flood, s.sampling.intervalMs, trafficSignal, (t) => ctx.onStep('traffic', t));
-          const iperf = Promise.all(s.traffic.map((t, i) => runIperf3(lab.hosts, lab.names, t, BASE_PORT + i, t0, trafficSignal)));
+          const iperf = Promise.all(s.traffic.map((t, i) => runIperf3(lab.hosts, lab.names, t, BASE_PORT + i, t0, trafficSignal, stopper.controls[i])));
           const [r, fl] = await Promise.all([iperf, flood]);
           if (fl) report.flood = fl;
+          stopper.explain(r);
+          if (stopper.stopped) report.trafficStop = stopper.stopped;
           return r;
         } finally {
           await sampler.stop();

@@ -40,23 +40,27 @@ export const sqmSchema = z
   .refine((q) => q.egress !== undefined || q.ingress !== undefined, { message: 'sqm needs egress, ingress or both' });
 export type Sqm = z.infer<typeof sqmSchema>;
 
-export const trafficSchema = z.strictObject({
-  tool: z.literal('iperf3').default('iperf3'),
-  proto: z.enum(PROTOS).default('tcp'),
-  family: z.enum(FAMILIES).default('ipv4'),
-  /** upload: LAN host sends to the WAN host; download: the WAN host sends (iperf3 -R). */
-  direction: z.enum(DIRECTIONS).default('upload'),
-  streams: z.number().int().min(1).max(128).default(1),
-  /** Seconds. */
-  duration: z.number().min(1).max(600).default(3),
-  /**
-   * TCP congestion control of both ends (iperf3 -C). cubic, Linux's default, unless asked:
-   * a host running BBR keeps a modem's queue nearly empty and would hide bufferbloat.
-   */
-  congestion: z.enum(['cubic', 'reno', 'bbr']).default('cubic'),
-  /** iperf3 -b; UDP defaults to 1M in iperf3 itself, so say it for UDP. */
-  bitrate: bitrate.optional(),
-});
+export const trafficSchema = z
+  .strictObject({
+    tool: z.literal('iperf3').default('iperf3'),
+    proto: z.enum(PROTOS).default('tcp'),
+    family: z.enum(FAMILIES).default('ipv4'),
+    /** upload: LAN host sends to the WAN host; download: the WAN host sends (iperf3 -R). */
+    direction: z.enum(DIRECTIONS).default('upload'),
+    streams: z.number().int().min(1).max(128).default(1),
+    /** Seconds: the most the stream runs. It ends sooner once every expectation of the scenario is decided (`hil run --fixed-duration`: never). */
+    duration: z.number().min(1).max(600).default(3),
+    /** Seconds: the least the stream runs before it may end early (default 1, or duration if shorter). */
+    minDuration: z.number().min(0).max(600).optional(),
+    /**
+     * TCP congestion control of both ends (iperf3 -C). cubic, Linux's default, unless asked:
+     * a host running BBR keeps a modem's queue nearly empty and would hide bufferbloat.
+     */
+    congestion: z.enum(['cubic', 'reno', 'bbr']).default('cubic'),
+    /** iperf3 -b; UDP defaults to 1M in iperf3 itself, so say it for UDP. */
+    bitrate: bitrate.optional(),
+  })
+  .refine((t) => t.minDuration === undefined || t.minDuration <= t.duration, { message: 'minDuration must not exceed duration', path: ['minDuration'] });
 export type Traffic = z.infer<typeof trafficSchema>;
 
 /**

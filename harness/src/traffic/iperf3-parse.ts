@@ -53,3 +53,27 @@ export function parseIperf3(text: string): Iperf3Result {
 export function streamTuple(s: Iperf3Stream): Tuple {
   return { src: s.local.host, dst: s.remote.host, sport: s.local.port, dport: s.remote.port };
 }
+
+/**
+ * A test the harness ended early (SIGINT to the client, once the scenario's expectations were
+ * decided): each side knows only its own half ("interrupt - the client has terminated" in
+ * both), so the bytes sent come from the sender's JSON, those received from the receiver's,
+ * and the rate from the client's elapsed time (the server's stops at its last whole interval).
+ */
+export function stoppedResult(clientText: string, serverText: string, direction: 'upload' | 'download'): Iperf3Result {
+  const client = parseIperf3(clientText);
+  if (!client.streams.length) return client;
+  let cj: J, sj: J;
+  try {
+    cj = JSON.parse(clientText) as J;
+    sj = JSON.parse(serverText) as J;
+  } catch {
+    return { ...client, error: `iperf3 stopped early, but the server's JSON is unreadable: ${serverText.trim().slice(0, 200)}` };
+  }
+  const [sender, receiver] = direction === 'upload' ? [cj, sj] : [sj, cj];
+  const bytesSent = Number(sender.end?.sum_sent?.bytes ?? 0);
+  const bytesReceived = Number(receiver.end?.sum_received?.bytes ?? 0);
+  const seconds = Number(cj.end?.sum_sent?.seconds ?? cj.end?.sum_received?.seconds ?? 0);
+  const { error: _ours, ...rest } = client;
+  return { ...rest, bytesSent, bytesReceived, bitsPerSecond: seconds > 0 ? (bytesReceived * 8) / seconds : 0 };
+}

@@ -3,7 +3,15 @@ import type { LabNames } from '../lab/names.js';
 import type { LabHosts } from '../lab/hosts.js';
 import type { Traffic } from '../scenario/schema.js';
 import { exec } from '../util/exec.js';
-import { parseIperf3, type Iperf3Result } from './iperf3-parse.js';
+import { parseIperf3, stoppedResult, type Iperf3Result } from './iperf3-parse.js';
+
+/** Why a stream ended, and when (ms since the traffic phase began). */
+export interface StreamEnd {
+  /** decided: the harness stopped it once the scenario's expectations were; duration: it ran its full time; error: iperf3 failed. */
+  by: 'decided' | 'duration' | 'error';
+  atMs: number;
+  why: string;
+}
 
 export interface TrafficRun {
   spec: Traffic;
@@ -12,6 +20,14 @@ export interface TrafficRun {
   server: Iperf3Result;
   startedAtMs: number;
   endedAtMs: number;
+  end: StreamEnd;
+}
+
+export interface StreamControl {
+  /** Aborted (its reason: why) when the stream may end before its duration. */
+  stop?: AbortSignal;
+  /** Told when the client starts, in ms since the traffic phase began. */
+  onStart?: (startedAtMs: number) => void;
 }
 
 /** Through the lab's router a connection takes milliseconds; this is for one that never comes. */
@@ -36,7 +52,7 @@ async function waitListening(ns: string, port: number, timeoutMs: number, signal
  * hosts' own iperf3 (this machine's, or the host containers' image's).
  * Traffic only ever goes to the lab's own WAN host address, inside the lab.
  */
-export async function runIperf3(hosts: LabHosts, names: LabNames, spec: Traffic, port: number, t0: number, signal: AbortSignal): Promise<TrafficRun> {
+export async function runIperf3(hosts: LabHosts, names: LabNames, spec: Traffic, port: number, t0: number, signal: AbortSignal, control: StreamControl = {}): Promise<TrafficRun> {
   const server = hosts.spawn('wan', ['iperf3', '-s', '-1', '-J', '-p', String(port)], { signal, timeoutMs: (spec.duration + 30) * 1000 });
   try {
     // Asked with this machine's ss in the WAN host's namespace: a host image needs only the traffic tools.
@@ -51,16 +67,33 @@ export async function runIperf3(hosts: LabHosts, names: LabNames, spec: Traffic,
     if (spec.bitrate !== undefined) args.push('-b', spec.bitrate);
     if (spec.direction === 'download') args.push('-R');
     const startedAtMs = performance.now() - t0;
-    const client = await hosts.spawn('lan', ['iperf3', ...args], { signal, timeoutMs: (spec.duration + 20) * 1000 }).done;
+    const proc = hosts.spawn('lan', ['iperf3', ...args], { signal, timeoutMs: (spec.duration + 20) * 1000 });
+    control.onStart?.(startedAtMs);
+    // SIGINT is iperf3's own way to end a test early: both ends print what they measured so far.
+    let stopped: { atMs: number; why: string } | undefined;
+    const onStop = () => {
+      stopped = { atMs: Math.round(performance.now() - t0), why: String(control.stop?.reason ?? 'stopped') };
+      proc.kill('SIGINT');
+    };
+    if (control.stop?.aborted) onStop();
+    else control.stop?.addEventListener('abort', onStop, { once: true });
+    const client = await proc.done.finally(() => control.stop?.removeEventListener('abort', onStop));
     const endedAtMs = performance.now() - t0;
-    const c = parseIperf3(client.stdout);
-    if (!c.error && client.exitCode !== 0) c.error = `iperf3 client exited ${client.exitCode}: ${client.stderr.trim()}`;
+    let c = parseIperf3(client.stdout);
+    const early = stopped && c.error?.startsWith('interrupt') ? stopped : undefined;
+    if (!early && !c.error && client.exitCode !== 0) c.error = `iperf3 client exited ${client.exitCode}: ${client.stderr.trim()}`;
     // A client that could not connect (no route, refused) leaves the one-off server waiting for
     // the whole stream and its grace: the test is over, and says so at once. (iperf3 3.12 -J
     // exits 0 even then: the error is in its JSON.)
-    if (c.error) server.kill('SIGINT');
+    if (c.error && !early) server.kill('SIGINT');
     const srv = await server.done;
-    return { spec, port, client: c, server: parseIperf3(srv.stdout), startedAtMs, endedAtMs };
+    if (early) c = stoppedResult(client.stdout, srv.stdout, spec.direction);
+    const end: StreamEnd = c.error
+      ? { by: 'error', atMs: Math.round(endedAtMs), why: c.error }
+      : early
+        ? { by: 'decided', atMs: early.atMs, why: early.why }
+        : { by: 'duration', atMs: Math.round(endedAtMs), why: `ran its full duration (${spec.duration} s)` };
+    return { spec, port, client: c, server: parseIperf3(srv.stdout), startedAtMs, endedAtMs, end };
   } finally {
     server.kill('SIGKILL');
     await server.done;

@@ -1,0 +1,161 @@
+import type { CtEntry } from '../probes/conntrack.js';
+import type { Snapshot } from '../probes/snapshot.js';
+import type { Expect, OffloadMode, Traffic } from '../scenario/schema.js';
+import { CLOSING } from './flows.js';
+
+/**
+ * Consecutive conntrack samples (asked once the stream had begun) that must show every data
+ * stream of a traffic item in its expected state before the traffic may stop. A flow is
+ * offloaded at its first established packet and the kernel shows it at once; three samples
+ * (about a second) say it stays there.
+ */
+export const SAMPLES_IN_STATE = 3;
+
+/**
+ * Traffic time (ms since the stream began) the expectations judged over a window need: they
+ * have no state to watch, only a rate or a sum that needs time to mean something.
+ */
+export const WINDOW_MS = {
+  /** After the latency probe's warm-up: ~30 pings under load at 100 ms, and TCP at the shaper's rate for 3 s. */
+  sqmAfterWarmup: 3000,
+  /** Log lines per second, and lines after offload (the rate limit's burst is spent in the first second). */
+  forwardLog: 2000,
+  /**
+   * Conntrack learns a hardware flow's bytes from the flowtable's periodic stats (about once a
+   * second): the last second's bytes are missing when the traffic stops, so the run is long
+   * enough for that second to be small beside the rest.
+   */
+  ctAccountingHw: 4000,
+} as const;
+
+/** The default least time of a stream before it may stop early (traffic[].minDuration). */
+export const DEFAULT_MIN_DURATION_S = 1;
+
+export interface TrafficSlot {
+  spec: Traffic;
+  /** The iperf3 server's port: the data streams' destination port in conntrack. */
+  port: number;
+  /** ms since the traffic phase began; unset until the client starts. */
+  startedAtMs?: number;
+}
+
+export interface EvidenceOptions {
+  /** The latency probe's warm-up (ms), when the scenario shapes with SQM. */
+  latencyWarmupMs?: number;
+  /** The forward-chain counter's packets in a full sample (null: not in it). */
+  forwardCounter?: (s: Snapshot) => number | null;
+}
+
+/**
+ * The data streams of one traffic item in a sample: entries to the item's port (iperf3's
+ * control connection goes there too, over TCP: it carries the fewest packets and is left out).
+ */
+export function dataEntries(snap: Snapshot, slot: TrafficSlot): CtEntry[] {
+  const mine = snap.conntrack.filter((e) => e.proto === slot.spec.proto && e.orig.dport === slot.port && !(e.tcpState && CLOSING.has(e.tcpState)));
+  if (slot.spec.proto !== 'tcp' || mine.length <= slot.spec.streams) return mine;
+  const pk = (e: CtEntry) => (e.packets.orig ?? 0) + (e.packets.reply ?? 0);
+  return mine.sort((a, b) => pk(b) - pk(a)).slice(0, slot.spec.streams);
+}
+
+const countStates = (es: CtEntry[]) => {
+  const c: Record<OffloadMode, number> = { none: 0, sw: 0, hw: 0 };
+  for (const e of es) c[e.state]++;
+  return c;
+};
+
+/**
+ * What each of a scenario's expectations needs before its traffic can stop, and whether the
+ * samples so far hold it. Only evidence that the expectation holds ends the traffic early:
+ * one not (yet) met keeps the traffic to its full duration, as before, so a failure is judged
+ * on the same traffic as without this.
+ */
+export class Evidence {
+  private readonly streak: number[];
+  private readonly lastKey: (string | undefined)[];
+  private forwardFraction: number | null = null;
+  /** The engine's hit counter, read while the rest was decided (expect.engine.minHits). */
+  engineHits: number | null = null;
+
+  constructor(private readonly expect: Expect, private readonly slots: TrafficSlot[], private readonly opts: EvidenceOptions = {}) {
+    this.streak = slots.map(() => 0);
+    this.lastKey = slots.map(() => undefined);
+  }
+
+  /** One sample, as the sampler took it. */
+  observe(snap: Snapshot): void {
+    const f = this.expect.flows;
+    this.slots.forEach((slot, i) => {
+      if (slot.startedAtMs === undefined || (snap.startMs ?? snap.tMs) < slot.startedAtMs) return;
+      const es = dataEntries(snap, slot);
+      const counts = countStates(es);
+      const key = `${counts.none}/${counts.sw}/${counts.hw}`;
+      let ok = true;
+      if (f?.state !== undefined) {
+        const untracked = f.state === 'none' && f.minMatched === 0 && es.length === 0;
+        ok = untracked || (es.length >= slot.spec.streams && es.every((e) => e.state === f.state));
+      } else if (f?.minPerState) {
+        ok = es.length >= slot.spec.streams && Object.entries(f.minPerState).every(([st, n]) => n === undefined || counts[st as OffloadMode] >= n) && key === (this.lastKey[i] ?? key);
+      }
+      this.lastKey[i] = key;
+      this.streak[i] = ok ? this.streak[i]! + 1 : 0;
+    });
+    const read = this.opts.forwardCounter;
+    // Full samples only: a conntrack-only sample carries an older sample's ruleset.
+    if (read && snap.fw4Table !== undefined) {
+      const fwd = read(snap);
+      const ct = this.slots.reduce((a, slot) => a + dataEntries(snap, slot).reduce((b, e) => b + (e.packets.orig ?? 0) + (e.packets.reply ?? 0), 0), 0);
+      this.forwardFraction = fwd !== null && ct > 0 ? fwd / ct : null;
+    }
+  }
+
+  /** Whether the engine's hits are what is left to decide: read them, and tell engineHits. */
+  wantsEngineHits(nowMs: number): boolean {
+    const min = this.expect.engine?.minHits;
+    return min !== undefined && (this.engineHits ?? -1) < min && this.pending(nowMs, false).length === 0;
+  }
+
+  /** What is still undecided at nowMs (ms since the traffic phase began); [] when every expectation is. */
+  pending(nowMs: number, withEngine = true): string[] {
+    const e = this.expect;
+    const out: string[] = [];
+    const running = (i: number) => nowMs - (this.slots[i]?.startedAtMs ?? nowMs);
+    const least = Math.min(...this.slots.map((_, i) => running(i)));
+    if (e.flows) {
+      this.slots.forEach((_, i) => {
+        if (this.streak[i]! < SAMPLES_IN_STATE) out.push(`flows of traffic[${i}]: ${this.streak[i]} of ${SAMPLES_IN_STATE} samples ${e.flows!.state !== undefined ? `in ${e.flows!.state}` : 'with the expected states, unchanged'}`);
+      });
+    }
+    if (e.sqm) {
+      const need = (this.opts.latencyWarmupMs ?? 0) + WINDOW_MS.sqmAfterWarmup;
+      if (least < need) out.push(`sqm: ${(least / 1000).toFixed(1)} of ${(need / 1000).toFixed(1)} s of shaped traffic`);
+    }
+    if (e.forwardLog && least < WINDOW_MS.forwardLog) out.push(`forwardLog: ${(least / 1000).toFixed(1)} of ${WINDOW_MS.forwardLog / 1000} s`);
+    if (e.ctAccounting && e.flows?.state === 'hw' && least < WINDOW_MS.ctAccountingHw) out.push(`ctAccounting: ${(least / 1000).toFixed(1)} of ${WINDOW_MS.ctAccountingHw / 1000} s of hardware-offloaded traffic`);
+    const fc = e.forwardCounter;
+    if (fc && (fc.maxFraction !== undefined || fc.minFraction !== undefined)) {
+      // The fraction moves only one way while the flows stay as they are (offloaded: the
+      // forward chain stops counting; not: it counts every packet), so a margin past the
+      // bound says the bound holds at the end too.
+      const f = this.forwardFraction;
+      const maxOk = fc.maxFraction === undefined || (f !== null && f <= fc.maxFraction / 2);
+      const minOk = fc.minFraction === undefined || (f !== null && f >= fc.minFraction + (1 - fc.minFraction) / 2);
+      if (!maxOk || !minOk) out.push(`forwardCounter: fraction ${f === null ? 'not read yet' : f.toFixed(3)}, not yet clear of its bound`);
+    }
+    const min = e.engine?.minHits;
+    if (withEngine && min !== undefined && (this.engineHits ?? -1) < min) out.push(`engine: ${this.engineHits ?? 'not read'} of ${min} hits`);
+    return out;
+  }
+
+  /** What decided the traffic, for the report: the evidence each expectation had. */
+  describe(): string {
+    const e = this.expect;
+    const parts: string[] = [];
+    if (e.flows) parts.push(`flows ${e.flows.state !== undefined ? `in ${e.flows.state}` : 'in the expected states'} in ${SAMPLES_IN_STATE} consecutive samples`);
+    if (e.sqm) parts.push('sqm window');
+    if (e.forwardLog) parts.push('forward-log window');
+    if (e.ctAccounting && e.flows?.state === 'hw') parts.push('accounting window');
+    if (this.forwardFraction !== null && e.forwardCounter && (e.forwardCounter.maxFraction !== undefined || e.forwardCounter.minFraction !== undefined)) parts.push(`forward-chain fraction ${this.forwardFraction.toFixed(3)}`);
+    if (this.engineHits !== null) parts.push(`engine hits ${this.engineHits}`);
+    return parts.length ? parts.join(', ') : 'nothing to wait for';
+  }
+}

@@ -1,0 +1,103 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { dataEntries, Evidence, SAMPLES_IN_STATE, WINDOW_MS, type TrafficSlot } from '../../src/expect/evidence.js';
+import { parseConntrack } from '../../src/probes/conntrack.js';
+import { parseNftJson } from '../../src/probes/nft.js';
+import type { Snapshot } from '../../src/probes/snapshot.js';
+import { expectSchema, trafficSchema } from '../../src/scenario/schema.js';
+
+const fx = (n: string) => readFileSync(new URL(`../fixtures/${n}`, import.meta.url), 'utf8');
+const rs = parseNftJson(fx('nft-ruleset-sw.json'));
+const offloaded = parseConntrack(fx('proc-nf_conntrack-offloaded.txt'));
+const slowpath = parseConntrack(fx('proc-nf_conntrack-slowpath.txt'));
+// The captured sample's three iperf3 tests: TCP/IPv4 on 5201, TCP/IPv6 on 5202, UDP/IPv4 on 5203.
+const slots = (): TrafficSlot[] => [
+  { spec: trafficSchema.parse({ proto: 'tcp' }), port: 5201, startedAtMs: 0 },
+  { spec: trafficSchema.parse({ proto: 'tcp', family: 'ipv6' }), port: 5202, startedAtMs: 0 },
+  { spec: trafficSchema.parse({ proto: 'udp', bitrate: '100M' }), port: 5203, startedAtMs: 0 },
+];
+const snap = (tMs: number, conntrack = offloaded, full = false): Snapshot => ({ tMs, startMs: tMs - 50, conntrack, ruleset: rs, ...(full && { fw4Table: null }) });
+const feed = (ev: Evidence, n: number, ct = offloaded, from = 500) => {
+  for (let i = 0; i < n; i++) ev.observe(snap(from + i * 300, ct));
+};
+
+describe('what ends adaptive traffic', () => {
+  it('takes each data stream of a traffic item, not iperf3\'s control connection', () => {
+    const [tcp, , udp] = slots();
+    const d = dataEntries(snap(1000), tcp!);
+    expect(d.map((e) => e.orig.sport)).toEqual([56906]);
+    // UDP's control connection is TCP: not the item's protocol.
+    expect(dataEntries(snap(1000), udp!).map((e) => e.proto)).toEqual(['udp']);
+  });
+
+  it('decides flows.state after that many consecutive samples in the state, and not before', () => {
+    const ev = new Evidence(expectSchema.parse({ flows: { state: 'sw' } }), slots());
+    feed(ev, SAMPLES_IN_STATE - 1);
+    expect(ev.pending(2000)).toEqual(expect.arrayContaining([expect.stringMatching(/flows of traffic\[0\]: 2 of 3 samples in sw/)]));
+    feed(ev, 1, offloaded, 1500);
+    expect(ev.pending(2000)).toEqual([]);
+  });
+
+  it('starts counting again when a sample breaks the streak, and never ends on the wrong state', () => {
+    const ev = new Evidence(expectSchema.parse({ flows: { state: 'sw' } }), slots());
+    feed(ev, 2);
+    feed(ev, 1, slowpath, 1100);
+    feed(ev, 2, offloaded, 1400);
+    expect(ev.pending(3000)).toHaveLength(3);
+    const none = new Evidence(expectSchema.parse({ flows: { state: 'none' } }), slots());
+    feed(none, 10);
+    expect(none.pending(5000)).toHaveLength(3);
+  });
+
+  it('ignores samples asked before a stream began', () => {
+    const s = slots().map((x) => ({ ...x, startedAtMs: 5000 }));
+    const ev = new Evidence(expectSchema.parse({ flows: { state: 'sw' } }), s);
+    feed(ev, 5, offloaded, 1000);
+    expect(ev.pending(6000)).toHaveLength(3);
+  });
+
+  it('waits for the windows of expectations judged over time', () => {
+    const ev = new Evidence(expectSchema.parse({ sqm: { state: 'effective' }, forwardLog: { minLinesPerSecond: 1 } }), slots(), { latencyWarmupMs: 1500 });
+    expect(ev.pending(1900)).toEqual([expect.stringMatching(/^sqm: 1\.9 of 4\.5 s/), expect.stringMatching(/^forwardLog/)]);
+    expect(ev.pending(1500 + WINDOW_MS.sqmAfterWarmup)).toEqual([]);
+    const hw = new Evidence(expectSchema.parse({ flows: { state: 'hw' }, ctAccounting: { minFraction: 0.5 } }), []);
+    expect(hw.pending(WINDOW_MS.ctAccountingHw - 1)).toHaveLength(1);
+    expect(hw.pending(WINDOW_MS.ctAccountingHw)).toEqual([]);
+  });
+
+  it('decides a forward-chain fraction on a full sample only, with room to spare', () => {
+    let fwd = 0;
+    const ev = new Evidence(expectSchema.parse({ forwardCounter: { maxFraction: 0.1 } }), slots(), { forwardCounter: () => fwd });
+    // Data packets of the three items' streams in the sample: 6095 + 5168 + 4560 + ... ; 5 % of them is under half of 0.1.
+    const packets = dataEntries(snap(0), slots()[0]!).concat(dataEntries(snap(0), slots()[1]!), dataEntries(snap(0), slots()[2]!)).reduce((a, e) => a + (e.packets.orig ?? 0) + (e.packets.reply ?? 0), 0);
+    fwd = Math.round(packets * 0.07);
+    ev.observe(snap(1000, offloaded, true));
+    expect(ev.pending(2000)).toEqual([expect.stringMatching(/forwardCounter: fraction 0\.070/)]);
+    fwd = Math.round(packets * 0.04);
+    ev.observe(snap(1300));
+    expect(ev.pending(2000)).toHaveLength(1);
+    ev.observe(snap(1600, offloaded, true));
+    expect(ev.pending(2000)).toEqual([]);
+  });
+
+  it('leaves the engine\'s hits for last, and decides them on the counter', () => {
+    const ev = new Evidence(expectSchema.parse({ flows: { state: 'sw' }, engine: { minHits: 1000 } }), slots());
+    expect(ev.wantsEngineHits(2000)).toBe(false);
+    feed(ev, SAMPLES_IN_STATE);
+    expect(ev.wantsEngineHits(2000)).toBe(true);
+    ev.engineHits = 999;
+    expect(ev.pending(2000)).toEqual(['engine: 999 of 1000 hits']);
+    ev.engineHits = 1000;
+    expect(ev.pending(2000)).toEqual([]);
+    expect(ev.describe()).toBe('flows in sw in 3 consecutive samples, engine hits 1000');
+  });
+
+  it('decides a mix of states once the counts are met and unchanged', () => {
+    const ev = new Evidence(expectSchema.parse({ flows: { minPerState: { sw: 1 } } }), slots().slice(0, 1));
+    feed(ev, SAMPLES_IN_STATE);
+    expect(ev.pending(2000)).toEqual([]);
+    const hw = new Evidence(expectSchema.parse({ flows: { minPerState: { hw: 1 } } }), slots().slice(0, 1));
+    feed(hw, 5);
+    expect(hw.pending(2000)).toHaveLength(1);
+  });
+});
