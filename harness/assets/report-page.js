@@ -138,6 +138,13 @@
     return el('div', {}, el('h4', {}, 'Console transcript'), input, count, pre);
   }
 
+  // Why each stream ended and when: decided (adaptive traffic), its full duration, or an error.
+  function trafficEnds(s) {
+    const ends = (s.traffic || []).filter((t) => t.end);
+    if (!ends.length) return '';
+    return el('ul', { class: 'traffic-ends' }, ends.map((t, i) => el('li', {}, `traffic[${i}] ${t.proto} ${t.direction}: ended at ${secs(t.end.atMs)}, ${t.end.by}: ${t.end.why}`)));
+  }
+
   function scenario(s) {
     const failed = s.status === 'failed' || s.status === 'error';
     const d = el('details', { class: 'scenario', id: 's-' + s.name, open: failed ? '' : undefined },
@@ -145,7 +152,7 @@
         el('span', { class: 'muted' }, ` ${secs(s.durationMs)}, offload ${s.offload.requested} → ${s.offload.effective || '-'}${s.offload.fallback ? ' (fallback warned)' : ''}, ${s.file}`)),
       el('table', { class: 'assertions' }, el('tr', {}, el('th', {}, ''), el('th', {}, 'expectation'), el('th', {}, 'expected'), el('th', {}, 'actual')),
         s.assertions.map((a) => el('tr', {}, el('td', { class: a.passed ? 'passed' : 'failed' }, a.passed ? '✔' : '✘'), el('td', {}, a.name), el('td', {}, a.expected), el('td', {}, a.actual)))),
-      kernelTexts(s), sqmTable(s));
+      kernelTexts(s), sqmTable(s), trafficEnds(s));
     d.append(plots(s), el('div', { class: 'transcript-box' }, transcript(s)));
     return d;
   }

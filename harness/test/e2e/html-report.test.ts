@@ -55,6 +55,9 @@ describe('HTML report', () => {
       expect(await failing.getAttribute('open')).not.toBeNull();
       expect(await page.locator('#s-sqm-sw-offload').getAttribute('open')).toBeNull();
       await expect.poll(() => failing.locator('table.assertions').innerText()).toMatch(/✘\s+flows\.state\s+all data streams \(at least 1\) last seen in state none/);
+      // Why each stream ended: the failing one was never decided (its streams stay in sw), so it ran its duration and says what was missing.
+      expect(await failing.locator('ul.traffic-ends').innerText()).toMatch(/^traffic\[0\] tcp upload: ended at [\d.]+ s, duration: ran its full duration \(2 s\); undecided at the last sample: flows of traffic\[0\]: 0 of 3 samples in none$/);
+      expect(await page.locator('#s-sqm-sw-offload ul.traffic-ends').textContent()).toMatch(/^traffic\[0\] tcp upload: ended at [\d.]+ s, decided: expectations decided at [\d.]+ s: flows in sw in 3 consecutive samples, sqm window/);
 
       const search = failing.locator('input.search');
       await search.fill('qemu-system-x86_64');

@@ -18,7 +18,7 @@ const scenario = (dir: string, name: string, body: string) => {
 };
 
 describe('hil run, end to end', () => {
-  it('every shipped scenario passes, cold and from a snapshot, with the same verdicts and flow states', async () => {
+  it('every shipped scenario passes, cold with fixed durations and from a snapshot with adaptive traffic, with the same verdicts and flow states', async () => {
     const snaps = tmp();
     const env = { HIL_SNAPSHOT_DIR: snaps };
     const warmOut = tmp();
@@ -26,7 +26,7 @@ describe('hil run, end to end', () => {
     const warm = await hil(['run', 'scenarios/', '--out', warmOut], { env });
     expect(warm.stdout).toMatch(/28 passed, 0 failed, 0 error, 0 skipped/);
     expect(warm.exitCode).toBe(0);
-    const cold = await hil(['run', 'scenarios/', '--out', coldOut, '--cold'], { env });
+    const cold = await hil(['run', 'scenarios/', '--out', coldOut, '--cold', '--fixed-duration'], { env });
     expect(cold.stdout).toMatch(/28 passed, 0 failed, 0 error, 0 skipped/);
     expect(cold.exitCode).toBe(0);
 
@@ -51,6 +51,23 @@ describe('hil run, end to end', () => {
       }];
     }));
     expect(verdicts(warmRep)).toEqual(verdicts(coldRep));
+    // Adaptive traffic (the warm run) against fixed durations (the cold one): every stream says
+    // why it ended; the adaptive ones that could be decided were, never before minDuration.
+    const ends = (r: RunReport) => r.scenarios.flatMap((s) => s.traffic.map((t) => ({ name: s.name, ...t.end! })));
+    for (const e of ends(coldRep)) expect(e, e.name).toMatchObject({ by: 'duration', why: expect.stringMatching(/^ran its fixed duration \(\d+ s, --fixed-duration\)$/) });
+    for (const e of ends(warmRep)) {
+      expect(['decided', 'duration'], e.name).toContain(e.by);
+      expect(e.atMs, e.name).toBeGreaterThan(1000);
+      if (e.by === 'decided') expect(e.why, e.name).toMatch(/^expectations decided at [\d.]+ s: /);
+      else expect(e.why, e.name).toMatch(/^ran its full duration \(\d+ s\)(; undecided at the last sample: .+)?$/);
+    }
+    const warmBy = Object.fromEntries(warmRep.scenarios.map((s) => [s.name, s]));
+    for (const n of ['sw-offload', 'no-offload', 'hw-offload', 'sqm-sw-offload', 'ct-accounting-hw', 'scale-64-streams']) {
+      expect(warmBy[n]!.traffic.map((t) => t.end!.by), n).toEqual(warmBy[n]!.traffic.map(() => 'decided'));
+      expect(warmBy[n]!.trafficStop, n).toMatchObject({ why: expect.stringMatching(/^expectations decided/) });
+    }
+    // The 8 s SQM and accounting streams end in about half that once decided.
+    expect(warmBy['ct-accounting-hw']!.traffic[0]!.end!.atMs).toBeLessThan(7500);
     const restoredGuest = warmRep.scenarios.find((s) => s.boot!.kind === 'snapshot')!.boot!.guest;
     expect(restoredGuest.kernel).toBe(coldRep.scenarios[0]!.boot!.guest.kernel);
 
@@ -112,8 +129,9 @@ describe('hil run, end to end', () => {
       const dirs = (n: string) => by[n]!.sqm!.directions;
       for (const d of dirs('sqm-sw-offload')) expect(d.shaper!.bytes).toBeGreaterThan(d.trafficBytes * 0.9);
       for (const d of dirs('sqm-hw-offload')) expect(d.shaper!.bytes).toBeLessThan(d.trafficBytes * 0.1);
-      expect(by['sqm-no-offload']!.latency!.loaded.samples).toBeGreaterThan(30);
-      expect(by['sqm-no-offload']!.traffic.every((t) => t.intervals!.length >= 7)).toBe(true);
+      // Adaptive: the warm-up and 3 s of shaped traffic at least (30 pings at 100 ms, some lost).
+      expect(by['sqm-no-offload']!.latency!.loaded.samples).toBeGreaterThan(25);
+      expect(by['sqm-no-offload']!.traffic.every((t) => t.intervals!.length >= (rep === coldRep ? 7 : 4))).toBe(true);
       // Forward-chain logging: lines on the timeline, and per stream.
       const log = by['logging-no-offload']!.forwardLog as { lines: number }[];
       expect(log[0]!.lines).toBeGreaterThan(300);
