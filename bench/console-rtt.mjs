@@ -1,14 +1,55 @@
-// Median console round trip of `true` over the DUT's serial console (50 commands).
+// The console round trip, measured side by side on one booted DUT (root, after setup):
+//   agent: median of 50 `true` through the harness's command agent (frames, ids, exit codes)
+//   floor: median of 50 lines through a plain read/echo loop on the same serial line (what a
+//          pexpect loop against a shell measures: a line in, the same line back), over the same pty
+// Prints one JSON line; PROFILE=x86-64 (a qemu/ profile) and APPEND=... (kernel arguments in
+// place of the profile's) compare consoles, e.g. APPEND="console=ttyS0 quiet" for 9600 baud.
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadDefaultImage } from '../harness/dist/images/default-image.js';
 import { loadProfile } from '../harness/dist/targets/qemu-profile.js';
 import { bootQemu } from '../harness/dist/targets/qemu.js';
 
-const dut = await bootQemu({ name: 'hil-bench-rtt', profile: await loadProfile('x86-64'), image: await loadDefaultImage(),
+const N = 50;
+const profile = await loadProfile(process.env.PROFILE ?? 'x86-64');
+if (process.env.APPEND) profile.append = process.env.APPEND;
+const dut = await bootQemu({ name: 'hil-bench-rtt', profile, image: await loadDefaultImage(),
   accel: { accel: 'tcg', reason: 'bench' }, taps: {}, transcript: join(tmpdir(), 'hil-bench-rtt.log'), bootTimeoutMs: 60000, commandTimeoutMs: 5000 });
-const t = [];
-for (let i = 0; i < 50; i++) t.push((await dut.shell.run('true')).durationMs);
-t.sort((a, b) => a - b);
-console.log(JSON.stringify({ bootMs: Math.round(dut.bootMs), rttMedianMs: +t[25].toFixed(2), rttP90Ms: +t[45].toFixed(2) }));
-await dut.stop();
+const median = (t) => +t.slice().sort((a, b) => a - b)[Math.floor(t.length / 2)].toFixed(2);
+const p90 = (t) => +t.slice().sort((a, b) => a - b)[Math.floor(t.length * 0.9)].toFixed(2);
+try {
+  const agent = [];
+  for (let i = 0; i < N; i++) agent.push((await dut.shell.run('true')).durationMs);
+
+  // The loop reads the console device the agent writes to, until a line "q".
+  const loop = dut.shell.run('c=$(readlink /proc/self/fd/1); while IFS= read -r l; do [ "$l" = q ] && break; echo "$l"; done < "$c"', { timeoutMs: 120000 });
+  let seen = '';
+  const off = dut.console.onData((d) => (seen += d));
+  const echo = async (line) => {
+    const t = performance.now();
+    seen = '';
+    dut.console.write(`${line}\n`);
+    while (!seen.includes(`${line}\n`)) await new Promise((r) => setImmediate(r));
+    return performance.now() - t;
+  };
+  // Until the loop answers: its first reads race the command's start.
+  for (let i = 0; ; i++) {
+    const t = performance.now();
+    seen = '';
+    dut.console.write(`ready${i}\n`);
+    while (!seen.includes(`ready${i}\n`) && performance.now() - t < 200) await new Promise((r) => setTimeout(r, 1));
+    if (seen.includes(`ready${i}\n`)) break;
+  }
+  const floor = [];
+  for (let i = 0; i < N; i++) floor.push(await echo(`x${String(i).padStart(6, '0')}`));
+  off();
+  dut.console.write('q\n');
+  await loop;
+  console.log(JSON.stringify({
+    profile: profile.name, append: profile.append.split(' ')[0], bootMs: Math.round(dut.bootMs),
+    agentMedianMs: median(agent), agentP90Ms: p90(agent), floorMedianMs: median(floor), floorP90Ms: p90(floor),
+    ratio: +(median(agent) / median(floor)).toFixed(2),
+  }));
+} finally {
+  await dut.stop();
+}

@@ -1,6 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import { connect, type Socket } from 'node:net';
-import { SerialPort } from 'serialport';
+import { connect, Socket } from 'node:net';
+// Loaded on first use, as the serial link is opened: a run without a board never needs it.
+import type { SerialPort } from 'serialport';
 import { Transcript, foldsPath, rawPath } from '../targets/transcript.js';
 import { redact } from '../util/redact.js';
 import type { Board } from './schema.js';
@@ -94,8 +95,9 @@ export class BoardConsole {
   /** Closes the link (the board keeps running) and the transcript, then redacts it whole: a secret split across two reads is caught there. */
   async kill(): Promise<void> {
     if (!this.done) {
-      if (this.link instanceof SerialPort) {
-        if (this.link.isOpen) await new Promise<void>((r) => (this.link as SerialPort).close(() => r()));
+      if (isSerial(this.link)) {
+        const port = this.link;
+        if (port.isOpen) await new Promise<void>((r) => port.close(() => r()));
       } else this.link.destroy();
       this.closedNow();
     }
@@ -109,7 +111,10 @@ export class BoardConsole {
   }
 }
 
-function openSerial(path: string, baudRate: number): Promise<SerialPort> {
+const isSerial = (l: Link): l is SerialPort => !(l instanceof Socket);
+
+async function openSerial(path: string, baudRate: number): Promise<SerialPort> {
+  const { SerialPort } = await import('serialport');
   return new Promise((resolve, reject) => {
     const p: SerialPort = new SerialPort({ path, baudRate, lock: true }, (e) => (e ? reject(e) : resolve(p)));
   });

@@ -3,7 +3,8 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { Duplex } from 'node:stream';
-import ssh2 from 'ssh2';
+// Loaded on first use: a run without an SSH board never needs it.
+import type ssh2 from 'ssh2';
 import type { CommandResult } from '../util/exec.js';
 import type { Transcript } from '../targets/transcript.js';
 import type { RunOptions, Shell } from '../targets/types.js';
@@ -45,7 +46,8 @@ export class SshShell implements Shell {
     const s = board.ssh!;
     const privateKey = s.keyFile ? await readFile(s.keyFile) : undefined;
     let seen: string | undefined;
-    const conn = new ssh2.Client();
+    const { default: ssh } = await import('ssh2');
+    const conn = new ssh.Client();
     // ssh2 can report more than one error for one failed connection (the handshake, then the
     // socket): a persistent listener, so none of them escapes as an uncaught exception.
     let settled = false;

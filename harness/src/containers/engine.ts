@@ -1,6 +1,7 @@
 import { execa, type ResultPromise } from 'execa';
 import { access, mkdir, rm } from 'node:fs/promises';
-import Docker from 'dockerode';
+// Loaded on first use: dockerode alone adds ~29 MB to a run that never meets a container.
+import type Docker from 'dockerode';
 import { UserError } from '../util/errors.js';
 
 /** The harness's own engine, when none runs: private socket and data, no bridge, no iptables. */
@@ -42,6 +43,7 @@ export async function findDockerd(): Promise<string | undefined> {
  * links are moved into containers by the harness, and the host's networking is not touched.
  */
 export async function connectEngine(progress: (t: string) => void): Promise<Engine> {
+  const { default: Docker } = await import('dockerode');
   if (process.env.DOCKER_HOST) {
     const docker = new Docker();
     const why = await answers(docker);

@@ -1,7 +1,7 @@
 import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
 import { attachExec } from './exec-stream.js';
-import type { HostProcess, SpawnOptions } from '../lab/hosts.js';
+import type { HostProcess, HostSignal, SpawnOptions } from '../lab/hosts.js';
 
 /**
  * Prints the shell's pid, then execs the command by its full path from PATH: busybox's shell
@@ -22,13 +22,18 @@ export function spawnInContainer(docker: Docker, container: Docker.Container, ar
   const pid = new Promise<number | undefined>((r) => (gotPid = r));
   let ended = false;
 
-  const kill = (sig: 'SIGINT' | 'SIGKILL') => {
-    void pid.then(async (p) => {
+  // A signal is an exec of `kill` in the container, awaited to its end, so signals sent one
+  // after another (SIGSTOP, SIGINT, SIGCONT) arrive in that order.
+  const kill = (sig: HostSignal): Promise<void> =>
+    pid.then(async (p) => {
       if (!p || ended) return;
       const k = await container.exec({ Cmd: ['kill', `-${sig.slice(3)}`, String(p)], AttachStdout: false, AttachStderr: false }).catch(() => undefined);
-      await k?.start({ Detach: true }).catch(() => undefined);
+      if (!k || (await k.start({ Detach: true }).then(() => false, () => true))) return;
+      for (let i = 0; i < 100; i++) {
+        if (!(await k.inspect().then((x) => x.Running, () => false))) return;
+        await new Promise((r) => setTimeout(r, 10));
+      }
     });
-  };
 
   const done = (async () => {
     // The first line is the shell's pid; everything after it is the command's own output.
@@ -48,8 +53,8 @@ export function spawnInContainer(docker: Docker, container: Docker.Container, ar
       stdout.write(text);
     };
     const x = await attachExec(docker, container, ['/bin/sh', '-c', RUN, 'sh', ...argv], onOut, (t) => (err += t));
-    const timer = opts.timeoutMs ? setTimeout(() => kill('SIGKILL'), opts.timeoutMs) : undefined;
-    const onAbort = () => kill('SIGKILL');
+    const timer = opts.timeoutMs ? setTimeout(() => void kill('SIGKILL'), opts.timeoutMs) : undefined;
+    const onAbort = () => void kill('SIGKILL');
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     if (opts.signal?.aborted) onAbort();
     try {

@@ -9,7 +9,7 @@ const fmtTuple = (f: ScenarioReport['flows'][number]) =>
 /** Every expectation becomes an assertion with expected and actual, passed or not. */
 type Evaluated = Pick<ScenarioReport, 'offload' | 'flows' | 'traffic' | 'firewall' | 'engine' | 'sqm' | 'latency' | 'forwardLog' | 'accounting'>;
 
-export function evaluate(expect: Expect, r: Evaluated & { forwardCounterPackets: number | null; forwardCounterAtStop?: boolean }): Assertion[] {
+export function evaluate(expect: Expect, r: Evaluated & { forwardCounterPackets: number | null }): Assertion[] {
   const out: Assertion[] = [];
   out.push(...firewallAssertions(expect, r));
   r.traffic.forEach((t, i) => {
@@ -123,7 +123,7 @@ export function evaluate(expect: Expect, r: Evaluated & { forwardCounterPackets:
       name: 'forwardCounter',
       passed: ok,
       expected,
-      actual: fwd === null ? 'no forward-chain counter in the ruleset (firewall.forwardCounter: true?)' : `${fwd} / ${ct} = ${frac === null ? 'n/a' : frac.toFixed(5)}${r.forwardCounterAtStop ? ' (counter read as the traffic was stopped)' : ''}`,
+      actual: fwd === null ? 'no forward-chain counter in the ruleset (firewall.forwardCounter: true?)' : `${fwd} / ${ct} = ${frac === null ? 'n/a' : frac.toFixed(5)}`,
     });
   }
   if (expect.sqm) out.push(sqmAssertion(expect.sqm, r.sqm, r.latency ?? null));

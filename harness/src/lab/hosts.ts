@@ -3,13 +3,14 @@ import { execa } from 'execa';
 import type { LabNames } from './names.js';
 
 export type HostSide = 'lan' | 'wan';
+export type HostSignal = 'SIGINT' | 'SIGKILL' | 'SIGSTOP' | 'SIGCONT';
 
 /** A traffic tool running on a lab host: its output as it comes, its end, and signals. */
 export interface HostProcess {
   stdout: Readable;
   done: Promise<{ stdout: string; stderr: string; exitCode: number }>;
-  /** Never throws; a process already gone is left alone. */
-  kill(signal: 'SIGINT' | 'SIGKILL'): void;
+  /** Never rejects; a process already gone is left alone. Resolves once the signal is sent. */
+  kill(signal: HostSignal): Promise<void>;
 }
 
 export interface SpawnOptions {
@@ -38,7 +39,7 @@ export function namespaceHosts(names: LabNames): LabHosts {
       return {
         stdout: p.stdout!,
         done: p.then((r) => ({ stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? ''), exitCode: r.exitCode ?? 128 })),
-        kill: (sig) => void p.kill(sig),
+        kill: async (sig) => void p.kill(sig),
       };
     },
   };

@@ -19,7 +19,6 @@ import { markTrafficStart, readQdiscs } from './caveat-probes.js';
 import { createLab, NotApplicable, targetFor } from './dut-target.js';
 import { configureDut } from './configure-step.js';
 import { collect, forwardPackets } from './collect-step.js';
-import { parseNftJson } from '../probes/nft.js';
 import { TrafficStop } from './traffic-stop.js';
 import { expectationsFor } from '../expect/for-kernel.js';
 
@@ -117,12 +116,6 @@ export async function runScenario(ctx: ScenarioContext): Promise<ScenarioReport>
         fixed: Boolean(ctx.fixedDuration), shell: dut.shell, ethtool: platform.bin.ethtool, latencyWarmupMs: latencyCfg?.warmupMs,
         ...(s.dut.offloadEngine && { enginePort: platform.devices.lan }),
         forwardCounter: (x) => forwardPackets(x.ruleset),
-        ...(s.expect.forwardCounter && s.firewall.forwardCounter && {
-          readForwardCounter: async () => {
-            const r = await dut.shell.run(`${platform.bin.nft} -j list chain inet fw4 forward`, { fold: (x) => `forward-chain counter at the stop: ${forwardPackets(parseNftJson(x.stdout))} packets` });
-            return r.exitCode === 0 ? forwardPackets(parseNftJson(r.stdout)) : null;
-          },
-        }),
       });
       const sampler = new Sampler(dut.shell, platform, t0, s.sampling.intervalMs, Boolean(sqmDevices), stopper.onSample);
       const fault = parseFault(process.env.HIL_FAULT);

@@ -20,20 +20,12 @@ export interface TrafficStopOptions {
   ethtool: string;
   latencyWarmupMs?: number;
   forwardCounter?: (s: Snapshot) => number | null;
-  /**
-   * Reads the forward-chain counter now (expect.forwardCounter): taken as the traffic stops,
-   * since an interrupted stream's last window crosses the forward chain after the RST has
-   * torn its flow down (64 streams: ~2,200 packets counted after the stop, none before it).
-   */
-  readForwardCounter?: () => Promise<number | null>;
 }
 
 /** The harness's stop of the traffic, for the report. */
 export interface TrafficStopReport {
   atMs: number;
   why: string;
-  /** The forward-chain counter when the traffic was stopped (the forwardCounter verdict's). */
-  forwardCounterPackets?: number | null;
 }
 
 /**
@@ -83,8 +75,7 @@ export class TrafficStop {
     // Streams about to end on their own are let be: an interrupt then only cuts their results short.
     if (this.slots.every((s) => at > s.startedAtMs! + s.spec.duration * 1000 - NEAR_END_MS)) return;
     const why = `expectations decided at ${(at / 1000).toFixed(1)} s: ${this.evidence.describe()}`;
-    const forwardCounterPackets = this.o.readForwardCounter && (await this.o.readForwardCounter().catch(() => null));
-    this.stopped = { atMs: Math.round(at), why, ...(forwardCounterPackets !== undefined && { forwardCounterPackets }) };
+    this.stopped = { atMs: Math.round(at), why };
     this.ac.abort(why);
   };
 

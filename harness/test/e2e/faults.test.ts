@@ -12,7 +12,8 @@ const root = new URL('../../../', import.meta.url).pathname;
 const hilJs = join(root, 'harness/bin/hil.js');
 const work = mkdtempSync(join(tmpdir(), 'hil-e2e-faults-'));
 const scenario = join(work, 'faulty.yaml');
-writeFileSync(scenario, 'offload: sw\ntimeouts: { commandMs: 3000 }\ntraffic:\n  - { proto: tcp, duration: 4 }\nexpect:\n  flows: { state: sw }\n');
+// minDuration: the faults land 1.5 s into the traffic, which adaptive traffic could have ended by then.
+writeFileSync(scenario, 'offload: sw\ntimeouts: { commandMs: 3000 }\ntraffic:\n  - { proto: tcp, duration: 4, minDuration: 4 }\nexpect:\n  flows: { state: sw }\n');
 let n = 0;
 const outDir = () => join(work, `out-${++n}`);
 const report = (dir: string) => JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as RunReport;
