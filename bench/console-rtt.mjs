@@ -21,8 +21,9 @@ try {
   const agent = [];
   for (let i = 0; i < N; i++) agent.push((await dut.shell.run('true')).durationMs);
 
-  // The loop reads the console device the agent writes to, until a line "q".
-  const loop = dut.shell.run('c=$(readlink /proc/self/fd/1); while IFS= read -r l; do [ "$l" = q ] && break; echo "$l"; done < "$c"', { timeoutMs: 120000 });
+  // The loop reads the console device the agent writes to ($$: the agent's own stdout, the
+  // console; the command's own stdin is /dev/null), until a line "q".
+  const loop = dut.shell.run('c=$(readlink /proc/$$/fd/1); while IFS= read -r l; do [ "$l" = q ] && break; echo "$l"; done < "$c"', { timeoutMs: 120000 });
   let seen = '';
   const off = dut.console.onData((d) => (seen += d));
   const echo = async (line) => {
@@ -34,6 +35,7 @@ try {
   };
   // Until the loop answers: its first reads race the command's start.
   for (let i = 0; ; i++) {
+    if (i === 50) throw new Error(`the echo loop never answered: ${seen.slice(-200)}`);
     const t = performance.now();
     seen = '';
     dut.console.write(`ready${i}\n`);
@@ -41,7 +43,9 @@ try {
     if (seen.includes(`ready${i}\n`)) break;
   }
   const floor = [];
-  for (let i = 0; i < N; i++) floor.push(await echo(`x${String(i).padStart(6, '0')}`));
+  // As long as the agent's command lines ("1a P true": 10 bytes with the newline): the UART
+  // interrupts at its FIFO trigger (8 bytes) and for the rest after a timeout of 4 characters.
+  for (let i = 0; i < N; i++) floor.push(await echo(`x${String(i).padStart(8, '0')}`));
   off();
   dut.console.write('q\n');
   await loop;

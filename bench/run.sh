@@ -3,9 +3,10 @@
 #  1. hil run scenarios/sw-offload.yaml, warm (snapshot present) and --cold, vs bench/baseline.sh
 #     (same work, plain script, cold boot), ROUNDS rounds each, interleaved
 #  2. cold boot to ready vs snapshot restore to ready (bench/boot-restore.mjs)
-#  3. console round trip (median of 50 `true`)
-#  4. the shipped suite: --cold, warm from an empty snapshot cache, warm with the snapshot
-#     present (wall time; peak RSS of the harness process)
+#  3. console round trip: the agent's (median of 50 `true`) beside a plain echo loop's on the same line
+#  4. the shipped suite: --cold with fixed durations and adaptive, warm from an empty snapshot
+#     cache, warm with the snapshot present with fixed durations and adaptive (wall time; peak
+#     RSS of the harness process)
 #  5. throughput and DUT CPU per GB for no, software and simulated hardware offload (bench/offload-modes.mjs)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,8 +38,10 @@ suite() {
   wait $pid
   echo "$(echo "$(now) - $t" | bc)s wall, harness peak RSS $((hwm / 1024)) MB"
 }
-echo "suite --cold: $(suite --cold)"
+echo "suite --cold --fixed-duration: $(suite --cold --fixed-duration)"
+echo "suite --cold (adaptive traffic): $(suite --cold)"
 rm -rf "${snaps:?}"/*
 echo "suite warm, empty snapshot cache: $(suite)"
+echo "suite warm --fixed-duration, snapshot present: $(suite --fixed-duration)"
 echo "suite warm, snapshot present: $(suite)"
 echo "offload modes (TCP, hil_offload ports, median of ${ROUNDS:-2}):"; node bench/offload-modes.mjs
