@@ -8,15 +8,19 @@
 #     cache, warm with the snapshot present with fixed durations and adaptive (wall time; peak
 #     RSS of the harness process)
 #  5. throughput and DUT CPU per GB for no, software and simulated hardware offload (bench/offload-modes.mjs)
+# ONLY=part,... runs only those parts (sw-offload, boot, console, suite, modes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${ROUNDS:-3}
+only=${ONLY:-sw-offload,boot,console,suite,modes}
+part() { [[ ",$only," == *",$1,"* ]]; }
 snaps=$(mktemp -d)
 export HIL_SNAPSHOT_DIR=$snaps
 trap 'rm -rf "$snaps"' EXIT
 now() { date +%s.%N; }
 hil() { node harness/bin/hil.js run "$@" --out "$(mktemp -d)" >/dev/null 2>&1; }
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+if part sw-offload; then
 hil scenarios/sw-offload.yaml   # creates the snapshot the warm rounds restore
 w=(); c=(); b=()
 for i in $(seq "$rounds"); do
@@ -26,8 +30,9 @@ for i in $(seq "$rounds"); do
 done
 wm=$(median "${w[@]}"); cm=$(median "${c[@]}"); bm=$(median "${b[@]}")
 echo "sw-offload: hil warm ${wm}s (${w[*]}), hil cold ${cm}s (${c[*]}), baseline ${bm}s (${b[*]}); warm/baseline $(echo "scale=3; $wm / $bm" | bc), cold/baseline $(echo "scale=3; $cm / $bm" | bc)"
-echo "boot vs restore: $(node bench/boot-restore.mjs)"
-echo "console: $(node bench/console-rtt.mjs)"
+fi
+part boot && echo "boot vs restore: $(node bench/boot-restore.mjs)"
+part console && echo "console: $(node bench/console-rtt.mjs)"
 suite() {
   local t hwm=0 v pid
   t=$(now); node harness/bin/hil.js run scenarios/ "$@" --out "$(mktemp -d)" >/dev/null 2>&1 & pid=$!
@@ -38,10 +43,12 @@ suite() {
   wait $pid
   echo "$(echo "$(now) - $t" | bc)s wall, harness peak RSS $((hwm / 1024)) MB"
 }
+if part suite; then
 echo "suite --cold --fixed-duration: $(suite --cold --fixed-duration)"
 echo "suite --cold (adaptive traffic): $(suite --cold)"
 rm -rf "${snaps:?}"/*
 echo "suite warm, empty snapshot cache: $(suite)"
 echo "suite warm --fixed-duration, snapshot present: $(suite --fixed-duration)"
 echo "suite warm, snapshot present: $(suite)"
-echo "offload modes (TCP, hil_offload ports, median of ${ROUNDS:-2}):"; node bench/offload-modes.mjs
+fi
+if part modes; then echo "offload modes (TCP, hil_offload ports, median of ${ROUNDS:-2}):"; node bench/offload-modes.mjs; fi
