@@ -55,7 +55,8 @@ export class TrafficStop {
 
   /** The sampler's hook: never throws (a failed engine read only leaves the hits undecided). */
   readonly onSample = async (snap: Snapshot): Promise<void> => {
-    if (this.o.fixed || this.ac.signal.aborted) return;
+    // A flood alone has no streams to stop: its rounds run as given.
+    if (this.o.fixed || this.ac.signal.aborted || this.slots.length === 0) return;
     this.evidence.observe(snap);
     const now = performance.now() - this.t0;
     const young = this.slots.some((s) => s.startedAtMs === undefined || now - s.startedAtMs < minDurationS(s.spec) * 1000);
