@@ -62,13 +62,17 @@ describe('hil run, end to end', () => {
       else expect(e.why, e.name).toMatch(/^ran its full duration \(\d+ s\)(; undecided at the last sample: .+)?$/);
     }
     const warmBy = Object.fromEntries(warmRep.scenarios.map((s) => [s.name, s]));
-    for (const n of ['sw-offload', 'no-offload', 'hw-offload', 'sqm-sw-offload', 'ct-accounting', 'scale-64-streams']) {
-      expect(warmBy[n]!.traffic.map((t) => t.end!.by), n).toEqual(warmBy[n]!.traffic.map(() => 'decided'));
-      expect(warmBy[n]!.trafficStop, n).toMatchObject({ why: expect.stringMatching(/^expectations decided/) });
+    // How many end early depends on how busy the host is (a 2 s stream decided at 1.7-1.9 s
+    // here is let run when its own end is within 0.3 s); that some do, and why, does not.
+    const decided = ends(warmRep).filter((e) => e.by === 'decided');
+    expect(decided.length).toBeGreaterThanOrEqual(Math.ceil(ends(warmRep).length / 3));
+    expect(decided.some((e) => e.name.startsWith('sqm-') && /sqm window/.test(e.why))).toBe(true);
+    for (const s of warmRep.scenarios.filter((x) => x.traffic.some((t) => t.end!.by === 'decided'))) {
+      expect(s.trafficStop, s.name).toMatchObject({ why: expect.stringMatching(/^expectations decided/) });
     }
-    // The 8 s SQM streams end once the warm-up and 3 s of shaped traffic are in; hardware
-    // accounting is never decided early (it depends on how long the flows ran).
-    expect(warmBy['sqm-sw-offload']!.traffic[0]!.end!.atMs).toBeLessThan(7500);
+    // A flood alone has no streams to stop.
+    for (const n of ['scale-conntrack-full', 'scale-udp-flows']) expect(warmBy[n]!.trafficStop, n).toBeUndefined();
+    // Hardware accounting is never decided early: it depends on how long the flows ran.
     expect(warmBy['ct-accounting-hw']!.traffic.map((t) => t.end!.by)).toEqual(['duration', 'duration']);
     const restoredGuest = warmRep.scenarios.find((s) => s.boot!.kind === 'snapshot')!.boot!.guest;
     expect(restoredGuest.kernel).toBe(coldRep.scenarios[0]!.boot!.guest.kernel);
