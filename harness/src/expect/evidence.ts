@@ -85,9 +85,11 @@ export class Evidence {
   /** One sample, as the sampler took it. */
   observe(snap: Snapshot): void {
     const f = this.expect.flows;
+    // Each item's streams once per sample: the flows and the forward-chain fraction both read them.
+    const entries = this.slots.map((slot) => dataEntries(snap, slot));
     this.slots.forEach((slot, i) => {
       if (slot.startedAtMs === undefined || (snap.startMs ?? snap.tMs) < slot.startedAtMs) return;
-      const es = dataEntries(snap, slot);
+      const es = entries[i]!;
       const counts = countStates(es);
       const key = `${counts.none}/${counts.sw}/${counts.hw}`;
       let ok = true;
@@ -104,7 +106,7 @@ export class Evidence {
     // Full samples only: a conntrack-only sample carries an older sample's ruleset.
     if (read && snap.fw4Table !== undefined) {
       const fwd = read(snap);
-      const ct = this.slots.reduce((a, slot) => a + dataEntries(snap, slot).reduce((b, e) => b + (e.packets.orig ?? 0) + (e.packets.reply ?? 0), 0), 0);
+      const ct = entries.flat().reduce((a, e) => a + (e.packets.orig ?? 0) + (e.packets.reply ?? 0), 0);
       this.forwardFraction = fwd !== null && ct > 0 ? fwd / ct : null;
     }
   }
