@@ -65,20 +65,26 @@ async function sendQueued(ns: string, port: number): Promise<number> {
  * buffer crosses the forward chain and conntrack's counters (seen: ~2,200 packets for 64
  * streams, megabytes in conntrack for one): accounting and counters would judge the stop.
  */
-async function endEarly(spec: Traffic, names: LabNames, port: number, client: HostProcess, server: HostProcess): Promise<void> {
+async function endEarly(spec: Traffic, names: LabNames, port: number, client: HostProcess, server: HostProcess): Promise<{ queued: number }> {
   const [sender, side] = spec.direction === 'upload' ? [client, 'lan' as const] : [server, 'wan' as const];
   await sender.kill('SIGSTOP');
+  let queued = 0;
   if (spec.proto === 'tcp') {
     const until = performance.now() + DRAIN_TIMEOUT_MS;
-    while (performance.now() < until && (await sendQueued(names.ns[side], port).catch(() => 0)) > 0) await new Promise((r) => setTimeout(r, 20));
+    while ((queued = await sendQueued(names.ns[side], port).catch(() => 0)) > 0 && performance.now() < until) await new Promise((r) => setTimeout(r, 20));
   } else {
     // A UDP sender holds no queue worth waiting for; its last datagrams are in flight for a moment.
     await new Promise((r) => setTimeout(r, 50));
   }
-  // Pending while stopped, SIGINT is handled first thing after SIGCONT: no more data is written.
-  await sender.kill('SIGINT');
-  if (sender !== client) await client.kill('SIGINT');
+  // Still queued: stopped now, the rest would cross the slow path after the receiver's RST.
+  // The stream goes on to its duration instead, as it would have without adaptive traffic.
+  if (queued === 0) {
+    // Pending while stopped, SIGINT is handled first thing after SIGCONT: no more data is written.
+    await sender.kill('SIGINT');
+    if (sender !== client) await client.kill('SIGINT');
+  }
   await sender.kill('SIGCONT');
+  return { queued };
 }
 
 /**
@@ -104,13 +110,24 @@ export async function runIperf3(hosts: LabHosts, names: LabNames, spec: Traffic,
     const proc = hosts.spawn('lan', ['iperf3', ...args], { signal, timeoutMs: (spec.duration + 20) * 1000 });
     control.onStart?.(startedAtMs);
     let stopped: { atMs: number; why: string } | undefined;
+    let givenUp: string | undefined;
+    let ending: Promise<void> | undefined;
     const onStop = () => {
-      stopped = { atMs: Math.round(performance.now() - t0), why: String(control.stop?.reason ?? 'stopped') };
-      void endEarly(spec, names, port, proc, server);
+      const atMs = Math.round(performance.now() - t0);
+      stopped = { atMs, why: String(control.stop?.reason ?? 'stopped') };
+      ending = endEarly(spec, names, port, proc, server).then(
+        ({ queued }) => {
+          if (queued > 0) givenUp = `the stop at ${(atMs / 1000).toFixed(1)} s was given up: ${queued} bytes were still in the sender's queue after ${DRAIN_TIMEOUT_MS / 1000} s`;
+        },
+        (e: unknown) => {
+          givenUp = `the stop at ${(atMs / 1000).toFixed(1)} s failed: ${e instanceof Error ? e.message : String(e)}`;
+        },
+      );
     };
     if (control.stop?.aborted) onStop();
     else control.stop?.addEventListener('abort', onStop, { once: true });
     const client = await proc.done.finally(() => control.stop?.removeEventListener('abort', onStop));
+    await ending;
     const endedAtMs = performance.now() - t0;
     let c = parseIperf3(client.stdout);
     const early = stopped && c.error?.startsWith('interrupt') ? stopped : undefined;
@@ -125,7 +142,7 @@ export async function runIperf3(hosts: LabHosts, names: LabNames, spec: Traffic,
       ? { by: 'error', atMs: Math.round(endedAtMs), why: c.error }
       : early
         ? { by: 'decided', atMs: early.atMs, why: early.why }
-        : { by: 'duration', atMs: Math.round(endedAtMs), why: `ran its full duration (${spec.duration} s)` };
+        : { by: 'duration', atMs: Math.round(endedAtMs), why: `ran its full duration (${spec.duration} s)${givenUp ? `; ${givenUp}` : ''}` };
     return { spec, port, client: c, server: parseIperf3(srv.stdout), startedAtMs, endedAtMs, end };
   } finally {
     server.kill('SIGKILL');

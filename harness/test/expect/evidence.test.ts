@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { dataEntries, Evidence, SAMPLES_IN_STATE, WINDOW_MS, type TrafficSlot } from '../../src/expect/evidence.js';
+import { CLOSE_SLOW_PATH_PACKETS, dataEntries, Evidence, SAMPLES_IN_STATE, WINDOW_MS, type TrafficSlot } from '../../src/expect/evidence.js';
 import { parseConntrack } from '../../src/probes/conntrack.js';
 import { parseNftJson } from '../../src/probes/nft.js';
 import type { Snapshot } from '../../src/probes/snapshot.js';
@@ -69,18 +69,32 @@ describe('what ends adaptive traffic', () => {
     expect(sw.pending(1000).filter((p) => p.startsWith('ctAccounting'))).toEqual([]);
   });
 
-  it('decides a forward-chain fraction on a full sample only, with room to spare', () => {
+  it('decides a forward-chain ceiling on a full sample only, with every connection\'s close counted in', () => {
     let fwd = 0;
     const ev = new Evidence(expectSchema.parse({ forwardCounter: { maxFraction: 0.1 } }), slots(), { forwardCounter: () => fwd });
-    // Data packets of the three items' streams in the sample: 6095 + 5168 + 4560 + ... ; 5 % of them is under half of 0.1.
+    // Data packets of the three items' streams in the sample; six connections (three streams, three control connections) may add their close.
     const packets = dataEntries(snap(0), slots()[0]!).concat(dataEntries(snap(0), slots()[1]!), dataEntries(snap(0), slots()[2]!)).reduce((a, e) => a + (e.packets.orig ?? 0) + (e.packets.reply ?? 0), 0);
-    fwd = Math.round(packets * 0.07);
+    const close = 6 * CLOSE_SLOW_PATH_PACKETS;
+    fwd = Math.floor(packets * 0.1) - close + 1;
     ev.observe(snap(1000, offloaded, true));
-    expect(ev.pending(2000)).toEqual([expect.stringMatching(/forwardCounter: fraction 0\.070/)]);
-    fwd = Math.round(packets * 0.04);
+    expect(ev.pending(2000)).toEqual([`forwardCounter: fraction ${fwd} / ${packets}, not yet clear of its bound with 6 connections' close counted in`]);
+    fwd = Math.floor(packets * 0.1) - close;
     ev.observe(snap(1300));
     expect(ev.pending(2000)).toHaveLength(1);
     ev.observe(snap(1600, offloaded, true));
+    expect(ev.pending(2000)).toEqual([]);
+    expect(ev.describe()).toBe(`forward-chain ${fwd} / ${packets} packets`);
+  });
+
+  it('keeps a forward-chain floor clear by half its room', () => {
+    let fwd = 0;
+    const ev = new Evidence(expectSchema.parse({ forwardCounter: { minFraction: 0.9 } }), slots(), { forwardCounter: () => fwd });
+    const packets = [0, 1, 2].flatMap((i) => dataEntries(snap(0), slots()[i]!)).reduce((a, e) => a + (e.packets.orig ?? 0) + (e.packets.reply ?? 0), 0);
+    fwd = Math.floor(packets * 0.94);
+    ev.observe(snap(1000, offloaded, true));
+    expect(ev.pending(2000)).toHaveLength(1);
+    fwd = Math.ceil(packets * 0.95);
+    ev.observe(snap(1300, offloaded, true));
     expect(ev.pending(2000)).toEqual([]);
   });
 
