@@ -1,6 +1,7 @@
 import type { CtEntry } from '../probes/conntrack.js';
 import type { Snapshot } from '../probes/snapshot.js';
 import type { Expect, OffloadMode, Traffic } from '../scenario/schema.js';
+import type { LatencyStats } from '../traffic/ping.js';
 import { CLOSING } from './flows.js';
 
 /**
@@ -39,6 +40,16 @@ export const WINDOW_MS = {
  */
 export const CLOSE_SLOW_PATH_PACKETS = 24;
 
+/**
+ * `sqm: effective` ends the traffic early only with the latency under load so far this far
+ * inside its bound (the share of maxLatencyIncreaseMs), over at least SQM_LATENCY_SAMPLES
+ * probes: the verdict's median is the one of the probes up to the stop, and a few more come
+ * in before it. Measured on a CPU-bound TCG OpenWrt guest shaping at 8 Mbit/s: a rise of
+ * 7.6-15.4 ms over idle against a bound of 15, the median still moving after 4 s.
+ */
+export const SQM_LATENCY_SHARE = 0.8;
+export const SQM_LATENCY_SAMPLES = 20;
+
 /** The default least time of a stream before it may stop early (traffic[].minDuration). */
 export const DEFAULT_MIN_DURATION_S = 1;
 
@@ -55,6 +66,8 @@ export interface EvidenceOptions {
   latencyWarmupMs?: number;
   /** The forward-chain counter's packets in a full sample (null: not in it). */
   forwardCounter?: (s: Snapshot) => number | null;
+  /** The latency probe's idle and under-load figures so far (scenarios with a probe). */
+  latency?: () => { idle: LatencyStats; loaded: LatencyStats };
 }
 
 /**
@@ -142,6 +155,10 @@ export class Evidence {
     if (e.sqm) {
       const need = (this.opts.latencyWarmupMs ?? 0) + WINDOW_MS.sqmAfterWarmup;
       if (least < need) out.push(`sqm: ${(least / 1000).toFixed(1)} of ${(need / 1000).toFixed(1)} s of shaped traffic`);
+      else if (e.sqm.state === 'effective') {
+        const why = this.latencyPending(e.sqm.maxLatencyIncreaseMs);
+        if (why) out.push(why);
+      }
     }
     if (e.forwardLog && least < WINDOW_MS.forwardLog) out.push(`forwardLog: ${(least / 1000).toFixed(1)} of ${WINDOW_MS.forwardLog / 1000} s`);
     if (e.ctAccounting && e.flows?.state === 'hw' && least < WINDOW_MS.ctAccountingHw) out.push('ctAccounting: hardware flows are counted by how long they ran: to the end of the duration');
@@ -162,12 +179,26 @@ export class Evidence {
     return out;
   }
 
+  /** Why the latency under load so far does not yet say `sqm: effective` holds; undefined when it does. */
+  private latencyPending(maxIncreaseMs: number): string | undefined {
+    const l = this.opts.latency?.();
+    if (!l) return 'sqm: no latency probe to judge by';
+    const within = maxIncreaseMs * SQM_LATENCY_SHARE;
+    if (l.loaded.samples < SQM_LATENCY_SAMPLES) return `sqm: ${l.loaded.samples} of ${SQM_LATENCY_SAMPLES} latency probes under load`;
+    const rise = l.idle.medianMs !== null && l.loaded.medianMs !== null ? l.loaded.medianMs - l.idle.medianMs : null;
+    if (rise === null || rise > within) return `sqm: latency under load ${rise === null ? 'not measured' : `+${rise.toFixed(1)} ms`} over idle, not yet within ${within.toFixed(1)} ms`;
+    return undefined;
+  }
+
   /** What decided the traffic, for the report: the evidence each expectation had. */
   describe(): string {
     const e = this.expect;
     const parts: string[] = [];
     if (e.flows) parts.push(`flows ${e.flows.state !== undefined ? `in ${e.flows.state}` : 'in the expected states'} in ${SAMPLES_IN_STATE} consecutive samples`);
-    if (e.sqm) parts.push('sqm window');
+    if (e.sqm) {
+      const l = e.sqm.state === 'effective' ? this.opts.latency?.() : undefined;
+      parts.push(l && l.idle.medianMs !== null && l.loaded.medianMs !== null ? `sqm window, latency under load +${(l.loaded.medianMs - l.idle.medianMs).toFixed(1)} ms over idle (${l.loaded.samples} probes)` : 'sqm window');
+    }
     if (e.forwardLog) parts.push('forward-log window');
     if (this.forward !== null && e.forwardCounter && (e.forwardCounter.maxFraction !== undefined || e.forwardCounter.minFraction !== undefined)) parts.push(`forward-chain ${this.forward.fwd} / ${this.forward.ct} packets`);
     if (this.engineHits !== null) parts.push(`engine hits ${this.engineHits}`);

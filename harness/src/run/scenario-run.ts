@@ -116,6 +116,7 @@ export async function runScenario(ctx: ScenarioContext): Promise<ScenarioReport>
         fixed: Boolean(ctx.fixedDuration), shell: dut.shell, ethtool: platform.bin.ethtool, latencyWarmupMs: latencyCfg?.warmupMs,
         ...(s.dut.offloadEngine && { enginePort: platform.devices.lan }),
         forwardCounter: (x) => forwardPackets(x.ruleset),
+        ...(probe && latencyCfg && { latency: () => probe!.sofar(t0Epoch, latencyCfg.warmupMs) }),
       });
       const sampler = new Sampler(dut.shell, platform, t0, s.sampling.intervalMs, Boolean(sqmDevices), stopper.onSample);
       const fault = parseFault(process.env.HIL_FAULT);

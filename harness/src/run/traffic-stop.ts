@@ -1,4 +1,4 @@
-import { DEFAULT_MIN_DURATION_S, Evidence, type TrafficSlot } from '../expect/evidence.js';
+import { DEFAULT_MIN_DURATION_S, Evidence, type EvidenceOptions, type TrafficSlot } from '../expect/evidence.js';
 import { parseEngineStats } from '../probes/engine.js';
 import type { Snapshot } from '../probes/snapshot.js';
 import type { Expect, Traffic } from '../scenario/schema.js';
@@ -20,6 +20,7 @@ export interface TrafficStopOptions {
   ethtool: string;
   latencyWarmupMs?: number;
   forwardCounter?: (s: Snapshot) => number | null;
+  latency?: EvidenceOptions['latency'];
 }
 
 /** The harness's stop of the traffic, for the report. */
@@ -46,7 +47,7 @@ export class TrafficStop {
 
   constructor(expect: Expect, traffic: Traffic[], ports: number[], private readonly t0: number, private readonly o: TrafficStopOptions) {
     this.slots = traffic.map((spec, i) => ({ spec, port: ports[i]! }));
-    this.evidence = new Evidence(expect, this.slots, { latencyWarmupMs: o.latencyWarmupMs, forwardCounter: o.forwardCounter });
+    this.evidence = new Evidence(expect, this.slots, { latencyWarmupMs: o.latencyWarmupMs, forwardCounter: o.forwardCounter, latency: o.latency });
     this.controls = this.slots.map((slot) => ({
       ...(!o.fixed && { stop: this.ac.signal }),
       onStart: (ms: number) => (slot.startedAtMs = ms),

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { CLOSE_SLOW_PATH_PACKETS, dataEntries, Evidence, SAMPLES_IN_STATE, WINDOW_MS, type TrafficSlot } from '../../src/expect/evidence.js';
+import { CLOSE_SLOW_PATH_PACKETS, dataEntries, Evidence, SAMPLES_IN_STATE, SQM_LATENCY_SAMPLES, SQM_LATENCY_SHARE, WINDOW_MS, type TrafficSlot } from '../../src/expect/evidence.js';
 import { parseConntrack } from '../../src/probes/conntrack.js';
 import { parseNftJson } from '../../src/probes/nft.js';
 import type { Snapshot } from '../../src/probes/snapshot.js';
@@ -57,7 +57,7 @@ describe('what ends adaptive traffic', () => {
   });
 
   it('waits for the windows of expectations judged over time', () => {
-    const ev = new Evidence(expectSchema.parse({ sqm: { state: 'effective' }, forwardLog: { minLinesPerSecond: 1 } }), slots(), { latencyWarmupMs: 1500 });
+    const ev = new Evidence(expectSchema.parse({ sqm: { state: 'bypassed' }, forwardLog: { minLinesPerSecond: 1 } }), slots(), { latencyWarmupMs: 1500 });
     expect(ev.pending(1900)).toEqual([expect.stringMatching(/^sqm: 1\.9 of 4\.5 s/), expect.stringMatching(/^forwardLog/)]);
     expect(ev.pending(1500 + WINDOW_MS.sqmAfterWarmup)).toEqual([]);
     const hw = new Evidence(expectSchema.parse({ flows: { state: 'hw' }, ctAccounting: { minFraction: 0.5 } }), slots());
@@ -67,6 +67,23 @@ describe('what ends adaptive traffic', () => {
     expect(acct(600_000)).toHaveLength(1);
     const sw = new Evidence(expectSchema.parse({ flows: { state: 'sw' }, ctAccounting: { minFraction: 0.5 } }), slots());
     expect(sw.pending(1000).filter((p) => p.startsWith('ctAccounting'))).toEqual([]);
+  });
+
+  it('ends effective SQM early only with enough probes under load, their median well inside the bound', () => {
+    const stats = (samples: number, medianMs: number | null) => ({ samples, lost: 0, medianMs, p95Ms: medianMs });
+    let l = { idle: stats(20, 2), loaded: stats(SQM_LATENCY_SAMPLES - 1, 4) };
+    const ev = new Evidence(expectSchema.parse({ sqm: { state: 'effective', maxLatencyIncreaseMs: 15 } }), slots(), { latencyWarmupMs: 1500, latency: () => l });
+    const at = 1500 + WINDOW_MS.sqmAfterWarmup;
+    expect(ev.pending(at - 100)).toEqual(['sqm: 4.4 of 4.5 s of shaped traffic']);
+    expect(ev.pending(at)).toEqual([`sqm: ${SQM_LATENCY_SAMPLES - 1} of ${SQM_LATENCY_SAMPLES} latency probes under load`]);
+    // Within the bound (a rise of 13 ms against 15) is not yet well inside it.
+    l = { idle: stats(20, 2), loaded: stats(40, 15) };
+    expect(ev.pending(at)).toEqual(['sqm: latency under load +13.0 ms over idle, not yet within 12.0 ms']);
+    l = { idle: stats(20, 2), loaded: stats(40, 2 + 15 * SQM_LATENCY_SHARE) };
+    expect(ev.pending(at)).toEqual([]);
+    expect(ev.describe()).toBe('sqm window, latency under load +12.0 ms over idle (40 probes)');
+    // Without a probe there is nothing to judge the latency by: the traffic runs its duration.
+    expect(new Evidence(expectSchema.parse({ sqm: { state: 'effective' } }), slots(), { latencyWarmupMs: 1500 }).pending(at)).toEqual(['sqm: no latency probe to judge by']);
   });
 
   it('decides a forward-chain ceiling on a full sample only, with every connection\'s close counted in', () => {
