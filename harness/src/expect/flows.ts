@@ -39,16 +39,22 @@ export const CLOSING = new Set(['FIN_WAIT', 'CLOSE_WAIT', 'LAST_ACK', 'TIME_WAIT
 export function matchFlows(runs: TrafficRun[], samples: Snapshot[]): FlowReport[] {
   const out: FlowReport[] = [];
   runs.forEach((run, ti) => {
+    // The data stopped at iperf3's last report (seconds since its test began, which is after
+    // the client started): a sample asked later sees the close, not the stream. Seen on 6.12,
+    // a download's end: the client's RST tore the flow out of the flowtable, and conntrack
+    // showed it ESTABLISHED without [OFFLOAD] for a moment, 90 ms after the data stopped.
+    const lastReportS = run.client.intervals[run.client.intervals.length - 1]?.endS;
+    const dataEndMs = Math.min(run.endedAtMs, run.startedAtMs + (lastReportS ?? run.spec.duration) * 1000);
     for (const s of run.client.streams) {
       const orig = streamTuple(s);
       const observations: FlowObservation[] = [];
       let last: CtEntry | undefined;
       let looked = 0;
       for (const snap of samples) {
-        // A sample counts if it overlapped the stream: asked before the stream ended (back
+        // A sample counts if it overlapped the stream: asked before its data ended (back
         // later on a loaded DUT: 6.12's engine run, a full sample asked 1 s before a TCP stream
         // ended came back 1.1 s after it, with the stream [HW_OFFLOAD]) and back after it began.
-        if (snap.tMs < run.startedAtMs || (snap.startMs ?? snap.tMs) > run.endedAtMs) continue;
+        if (snap.tMs < run.startedAtMs || (snap.startMs ?? snap.tMs) > dataEndMs) continue;
         // Looked for it only if asked once the stream had begun: a sample asked for before
         // (back only later, on a loaded DUT) may have read conntrack before the stream existed.
         if ((snap.startMs ?? snap.tMs) >= run.startedAtMs) looked++;

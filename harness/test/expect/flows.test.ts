@@ -53,6 +53,21 @@ describe('matching iperf3 streams to conntrack', () => {
     expect(matchFlows(runs, [{ ...slow, startMs: 5050 }]).map((f) => [f.samplesWhileRunning, f.matched])).toEqual([[0, false], [0, false], [0, false]]);
   });
 
+  // Captured on 6.12 (sqm-ingress-sw-offload, a download): the last sample while the data ran,
+  // and one asked 90 ms after iperf3's last report, before the client exited: the client's RST
+  // had torn the flow out of the flowtable and conntrack showed it ESTABLISHED (10 s left), no [OFFLOAD].
+  it('a sample asked after the data stopped (iperf3\'s last report) but before the client exited sees the close, not the stream', () => {
+    const stream = { local: { host: '192.168.1.2', port: 52706 }, remote: { host: '10.99.0.1', port: 5201 } };
+    const client = { protocol: 'tcp' as const, streams: [stream], bytesSent: 1, bytesReceived: 1, bitsPerSecond: 1, intervals: [{ startS: 7, endS: 8.1, bitsPerSecond: 1 }] };
+    const dl: TrafficRun = { ...runs[0]!, spec: { ...runs[0]!.spec, direction: 'download', duration: 8 }, client, server: client, startedAtMs: 295, endedAtMs: 8494 };
+    const running = { tMs: 8482, startMs: 8130, conntrack: parseConntrack(fx('proc-nf_conntrack-download-offloaded-6.12.txt')), ruleset: rs };
+    const torn = { tMs: 8522, startMs: 8485, conntrack: parseConntrack(fx('proc-nf_conntrack-download-end-6.12.txt')), ruleset: rs };
+    expect(torn.conntrack.find((e) => e.orig.sport === 52706)).toMatchObject({ state: 'none', tcpState: 'ESTABLISHED' });
+    expect(matchFlows([dl], [running, torn]).map((f) => [f.state, f.samplesWhileRunning, f.observations.length])).toEqual([['sw', 1, 1]]);
+    // Asked before the last report, the same entry is the stream's state.
+    expect(matchFlows([dl], [running, { ...torn, startMs: 8300 }])[0]!.state).toBe('none');
+  });
+
   it('closing TCP entries do not count as the stream\'s state; slow-path entries are none', () => {
     const closing = { tMs: 4000, conntrack: parseConntrack(fx('proc-nf_conntrack-slowpath.txt')), ruleset: rs };
     const flows = matchFlows(runs, [offloaded, closing]);
