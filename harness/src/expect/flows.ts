@@ -41,8 +41,8 @@ export function matchFlows(runs: TrafficRun[], samples: Snapshot[]): FlowReport[
   runs.forEach((run, ti) => {
     // The data stopped at iperf3's last report (seconds since its test began, which is after
     // the client started): a sample asked later sees the close, not the stream. Seen on 6.12,
-    // a download's end: the client's RST tore the flow out of the flowtable, and conntrack
-    // showed it ESTABLISHED without [OFFLOAD] for a moment, 90 ms after the data stopped.
+    // a download's end: the close had torn the flow out of the flowtable, and conntrack showed
+    // it ESTABLISHED (9 s left) without [OFFLOAD], about 90 ms after the data stopped.
     const lastReportS = run.client.intervals[run.client.intervals.length - 1]?.endS;
     const dataEndMs = Math.min(run.endedAtMs, run.startedAtMs + (lastReportS ?? run.spec.duration) * 1000);
     for (const s of run.client.streams) {

@@ -54,8 +54,8 @@ describe('matching iperf3 streams to conntrack', () => {
   });
 
   // Captured on 6.12 (sqm-ingress-sw-offload, a download): the last sample while the data ran,
-  // and one asked 90 ms after iperf3's last report, before the client exited: the client's RST
-  // had torn the flow out of the flowtable and conntrack showed it ESTABLISHED (10 s left), no [OFFLOAD].
+  // and one asked about 90 ms after iperf3's last report, before the client exited: the close
+  // had torn the flow out of the flowtable and conntrack showed it ESTABLISHED (9 s left), no [OFFLOAD].
   it('a sample asked after the data stopped (iperf3\'s last report) but before the client exited sees the close, not the stream', () => {
     const stream = { local: { host: '192.168.1.2', port: 52706 }, remote: { host: '10.99.0.1', port: 5201 } };
     const client = { protocol: 'tcp' as const, streams: [stream], bytesSent: 1, bytesReceived: 1, bitsPerSecond: 1, intervals: [{ startS: 7, endS: 8.1, bitsPerSecond: 1 }] };
