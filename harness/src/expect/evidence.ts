@@ -3,6 +3,7 @@ import type { Snapshot } from '../probes/snapshot.js';
 import type { Expect, OffloadMode, Traffic } from '../scenario/schema.js';
 import type { LatencyStats } from '../traffic/ping.js';
 import { CLOSING } from './flows.js';
+import { latencyIncrease } from './sqm.js';
 
 /**
  * Consecutive conntrack samples (asked once the stream had begun) that must show every data
@@ -81,6 +82,10 @@ export function dataEntries(snap: Snapshot, slot: TrafficSlot): CtEntry[] {
   return mine.sort((a, b) => pk(b) - pk(a)).slice(0, slot.spec.streams);
 }
 
+/** Whether a forwardCounter expectation bounds the forward chain's share (not only its count). */
+const hasFractionBound = (fc: Expect['forwardCounter']): fc is NonNullable<Expect['forwardCounter']> =>
+  fc !== undefined && (fc.maxFraction !== undefined || fc.minFraction !== undefined);
+
 const countStates = (es: CtEntry[]) => {
   const c: Record<OffloadMode, number> = { none: 0, sw: 0, hw: 0 };
   for (const e of es) c[e.state]++;
@@ -98,6 +103,8 @@ export class Evidence {
   private readonly lastKey: (string | undefined)[];
   /** The forward-chain counter and the data streams' conntrack packets in the last full sample. */
   private forward: { fwd: number; ct: number } | null = null;
+  /** The latency probe's figures as the last decision read them (sqm: effective). */
+  private latency: { idle: LatencyStats; loaded: LatencyStats } | undefined;
   /** The engine's hit counter, read while the rest was decided (expect.engine.minHits). */
   engineHits: number | null = null;
 
@@ -163,7 +170,7 @@ export class Evidence {
     if (e.forwardLog && least < WINDOW_MS.forwardLog) out.push(`forwardLog: ${(least / 1000).toFixed(1)} of ${WINDOW_MS.forwardLog / 1000} s`);
     if (e.ctAccounting && e.flows?.state === 'hw' && least < WINDOW_MS.ctAccountingHw) out.push('ctAccounting: hardware flows are counted by how long they ran: to the end of the duration');
     const fc = e.forwardCounter;
-    if (fc && (fc.maxFraction !== undefined || fc.minFraction !== undefined)) {
+    if (hasFractionBound(fc)) {
       // The fraction moves only one way while the flows stay as they are (offloaded: the
       // forward chain stops counting; not: it counts every packet), until the connections
       // close: a ceiling holds at the end if it holds with every connection's close counted
@@ -181,11 +188,11 @@ export class Evidence {
 
   /** Why the latency under load so far does not yet say `sqm: effective` holds; undefined when it does. */
   private latencyPending(maxIncreaseMs: number): string | undefined {
-    const l = this.opts.latency?.();
+    const l = (this.latency = this.opts.latency?.());
     if (!l) return 'sqm: no latency probe to judge by';
     const within = maxIncreaseMs * SQM_LATENCY_SHARE;
     if (l.loaded.samples < SQM_LATENCY_SAMPLES) return `sqm: ${l.loaded.samples} of ${SQM_LATENCY_SAMPLES} latency probes under load`;
-    const rise = l.idle.medianMs !== null && l.loaded.medianMs !== null ? l.loaded.medianMs - l.idle.medianMs : null;
+    const rise = latencyIncrease(l);
     if (rise === null || rise > within) return `sqm: latency under load ${rise === null ? 'not measured' : `+${rise.toFixed(1)} ms`} over idle, not yet within ${within.toFixed(1)} ms`;
     return undefined;
   }
@@ -196,11 +203,11 @@ export class Evidence {
     const parts: string[] = [];
     if (e.flows) parts.push(`flows ${e.flows.state !== undefined ? `in ${e.flows.state}` : 'in the expected states'} in ${SAMPLES_IN_STATE} consecutive samples`);
     if (e.sqm) {
-      const l = e.sqm.state === 'effective' ? this.opts.latency?.() : undefined;
-      parts.push(l && l.idle.medianMs !== null && l.loaded.medianMs !== null ? `sqm window, latency under load +${(l.loaded.medianMs - l.idle.medianMs).toFixed(1)} ms over idle (${l.loaded.samples} probes)` : 'sqm window');
+      const rise = latencyIncrease(this.latency);
+      parts.push(rise !== null ? `sqm window, latency under load +${rise.toFixed(1)} ms over idle (${this.latency!.loaded.samples} probes)` : 'sqm window');
     }
     if (e.forwardLog) parts.push('forward-log window');
-    if (this.forward !== null && e.forwardCounter && (e.forwardCounter.maxFraction !== undefined || e.forwardCounter.minFraction !== undefined)) parts.push(`forward-chain ${this.forward.fwd} / ${this.forward.ct} packets`);
+    if (this.forward !== null && hasFractionBound(e.forwardCounter)) parts.push(`forward-chain ${this.forward.fwd} / ${this.forward.ct} packets`);
     if (this.engineHits !== null) parts.push(`engine hits ${this.engineHits}`);
     return parts.length ? parts.join(', ') : 'nothing to wait for';
   }

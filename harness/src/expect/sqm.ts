@@ -24,7 +24,8 @@ type Want = NonNullable<Expect['sqm']>;
 const mbit = (b: number) => `${(b / 1e6).toFixed(1)} Mbit/s`;
 const ms = (v: number | null) => (v === null ? 'n/a' : `${v.toFixed(1)} ms`);
 
-function latencyIncrease(l: LatencyReport | null): number | null {
+/** Median latency under load over idle (ms); null without both medians. */
+export function latencyIncrease(l: Pick<LatencyReport, 'idle' | 'loaded'> | null | undefined): number | null {
   return l && l.idle.medianMs !== null && l.loaded.medianMs !== null ? l.loaded.medianMs - l.idle.medianMs : null;
 }
 
