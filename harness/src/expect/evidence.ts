@@ -82,6 +82,8 @@ export function dataEntries(snap: Snapshot, slot: TrafficSlot): CtEntry[] {
   return mine.sort((a, b) => pk(b) - pk(a)).slice(0, slot.spec.streams);
 }
 
+const signed = (ms: number) => `${ms >= 0 ? '+' : ''}${ms.toFixed(1)}`;
+
 /** Whether a forwardCounter expectation bounds the forward chain's share (not only its count). */
 const hasFractionBound = (fc: Expect['forwardCounter']): fc is NonNullable<Expect['forwardCounter']> =>
   fc !== undefined && (fc.maxFraction !== undefined || fc.minFraction !== undefined);
@@ -193,7 +195,7 @@ export class Evidence {
     const within = maxIncreaseMs * SQM_LATENCY_SHARE;
     if (l.loaded.samples < SQM_LATENCY_SAMPLES) return `sqm: ${l.loaded.samples} of ${SQM_LATENCY_SAMPLES} latency probes under load`;
     const rise = latencyIncrease(l);
-    if (rise === null || rise > within) return `sqm: latency under load ${rise === null ? 'not measured' : `+${rise.toFixed(1)} ms`} over idle, not yet within ${within.toFixed(1)} ms`;
+    if (rise === null || rise > within) return `sqm: latency under load ${rise === null ? 'not measured' : `${signed(rise)} ms`} over idle, not yet within ${within.toFixed(1)} ms`;
     return undefined;
   }
 
@@ -204,7 +206,7 @@ export class Evidence {
     if (e.flows) parts.push(`flows ${e.flows.state !== undefined ? `in ${e.flows.state}` : 'in the expected states'} in ${SAMPLES_IN_STATE} consecutive samples`);
     if (e.sqm) {
       const rise = latencyIncrease(this.latency);
-      parts.push(rise !== null ? `sqm window, latency under load +${rise.toFixed(1)} ms over idle (${this.latency!.loaded.samples} probes)` : 'sqm window');
+      parts.push(rise !== null ? `sqm window, latency under load ${signed(rise)} ms over idle (${this.latency!.loaded.samples} probes)` : 'sqm window');
     }
     if (e.forwardLog) parts.push('forward-log window');
     if (this.forward !== null && hasFractionBound(e.forwardCounter)) parts.push(`forward-chain ${this.forward.fwd} / ${this.forward.ct} packets`);
