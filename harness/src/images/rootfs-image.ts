@@ -1,14 +1,13 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { access, mkdir, mkdtemp, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { execa } from 'execa';
 import { parseOpenWrtRelease } from '../platforms/openwrt-release.js';
 import type { PackageManager } from '../platforms/offload-modules.js';
 import { DEFAULT_KERNEL, type KernelSeries } from '../scenario/schema.js';
 import { UserError } from '../util/errors.js';
 import { cacheDir, repoRoot } from '../util/paths.js';
+import { sha256File } from '../util/sha256-file.js';
 import { harnessKernel, type HarnessKernel } from './default-image.js';
 import type { Progress } from './download.js';
 import { moduleKey, parseModuleIndex, selectModules } from './kernel-modules.js';
@@ -54,12 +53,6 @@ export interface RootfsImage {
 }
 
 const ELF_MACHINE: Record<number, string> = { 0x3e: 'x86_64', 0xb7: 'aarch64', 0x28: 'arm', 0x08: 'mips' };
-
-async function sha256File(path: string): Promise<string> {
-  const h = createHash('sha256');
-  await pipeline(createReadStream(path), h);
-  return h.digest('hex');
-}
 
 const exists = (p: string) => access(p).then(() => true, () => false);
 

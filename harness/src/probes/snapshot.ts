@@ -67,6 +67,8 @@ export async function takeSnapshot(shell: Shell, platform: Platform, t0: number,
  * Samples until stopped; one sample at a time, `intervalMs` apart at most. Every
  * FULL_EVERY-th sample reads the ruleset too (counters for the timeline); the others read
  * conntrack only, so the guest's single CPU is left to the traffic and samples stay dense.
+ * Counted from the ruleset the sampler starts from: the configure step's own reading, when
+ * nothing the run does changes the ruleset between them.
  */
 const FULL_EVERY = 3;
 
@@ -85,12 +87,14 @@ export class Sampler {
     private readonly qdiscs = false,
     /** Told each sample as it comes back, before the next is asked (adaptive traffic decides there). */
     private readonly onSample?: (s: Snapshot) => Promise<void>,
+    /** The ruleset as last read (full samples then come FULL_EVERY samples after it); absent: the first sample is a full one. */
+    private readonly startRuleset?: Ruleset,
   ) {}
 
   /**
-   * The first sample, a full one (the ruleset for the conntrack-only samples after it), is
-   * taken before the streams begin: taken beside them, on a loaded host it outlasted a 2 s
-   * stream, and the stream ran with no sample asked while it ran.
+   * The first sample is taken before the streams begin. Without a ruleset to start from it
+   * is a full one: taken beside the streams, on a loaded host it outlasted a 2 s stream, and
+   * the stream ran with no sample asked while it ran.
    */
   async start(): Promise<void> {
     await this.tick();
@@ -100,10 +104,11 @@ export class Sampler {
   private async tick(): Promise<boolean | void> {
     const began = performance.now();
     try {
-      const last = this.samples[this.samples.length - 1];
+      const ruleset = this.samples[this.samples.length - 1]?.ruleset ?? this.startRuleset;
       const n = this.samples.length + 1;
-      const snap = last && this.samples.length % FULL_EVERY !== 0
-        ? await takeConntrack(this.shell, this.t0, last.ruleset, n)
+      const sinceFull = this.samples.length + (this.startRuleset ? 1 : 0);
+      const snap = ruleset && sinceFull % FULL_EVERY !== 0
+        ? await takeConntrack(this.shell, this.t0, ruleset, n)
         : await takeSnapshot(this.shell, this.platform, this.t0, this.qdiscs, true, n);
       this.samples.push(snap);
       this.durations.push(performance.now() - began);

@@ -17,7 +17,7 @@ import type { Ruleset } from '../probes/nft.js';
 import type { Scenario } from '../scenario/schema.js';
 import type { ConsoleDut } from '../targets/types.js';
 import type { TrafficRun } from '../traffic/iperf3.js';
-import { forwardLogs, qdiscDeltas, readQdiscs } from './caveat-probes.js';
+import { forwardLogs, qdiscDeltas } from './caveat-probes.js';
 import { floodAssertions } from './flood-step.js';
 import { hwInsertCount } from '../probes/flow-block.js';
 import { hardwareSummary } from '../expect/hardware.js';
@@ -79,7 +79,8 @@ export async function collect(o: CollectInput): Promise<void> {
     intervals: r.client.intervals.map((i) => ({ tMs: Math.round(r.startedAtMs + i.endS * 1000), bitsPerSecond: i.bitsPerSecond })),
   }));
   if (s.sqm && o.shaper) {
-    const shapers = qdiscDeltas(o.shaper.before, await readQdiscs(dut.shell, platform));
+    // The final snapshot read the qdiscs (it was asked for them, with a shaper).
+    const shapers = qdiscDeltas(o.shaper.before, new Map((final.qdiscs ?? []).map((q) => [q.dev, q])));
     report.sqm = { config: s.sqm, directions: sqmDirections(s.sqm, o.shaper.devices, report.traffic, shapers) };
   }
   const acct = (await dut.shell.run('cat /proc/sys/net/netfilter/nf_conntrack_acct')).stdout.trim() === '1';

@@ -12,6 +12,14 @@ import type { ScenarioReport } from '../report/types.js';
 import type { Scenario } from '../scenario/schema.js';
 import type { ConsoleDut } from '../targets/types.js';
 import type { DutTarget } from './dut-target.js';
+import type { Ruleset } from '../probes/nft.js';
+
+export interface Configured {
+  /** The shaped devices, when the scenario has SQM. */
+  sqmDevices?: SqmDevices;
+  /** The ruleset as read right after the reload: the traffic's sampler starts from it. */
+  ruleset: Ruleset;
+}
 
 /**
  * What each device of the flowtable fw4 renders answers to hardware offload (its driver's
@@ -33,12 +41,11 @@ async function askDevices(dut: ConsoleDut, platform: Platform, report: ScenarioR
 /**
  * The firewall with the scenario's offload mode (and netdevsim ports, SQM) applied on the DUT,
  * and what the kernel made of it in the report: the effective mode, firewall4's warning, the
- * kernel's error, missing modules, each device's hardware-offload refusal. Returns the shaped
- * devices when the scenario has SQM.
+ * kernel's error, missing modules, each device's hardware-offload refusal.
  */
 export async function configureDut(
   s: Scenario, target: DutTarget, dut: ConsoleDut, platform: Platform, report: ScenarioReport,
-): Promise<SqmDevices | undefined> {
+): Promise<Configured> {
   let extraLanDevices: string[] = [];
   if (s.dut.netdevsim) {
     if (!(platform instanceof DefaultPlatform)) throw new Error('dut.netdevsim needs the default image (it ships netdevsim.ko built for its kernel)');
@@ -86,5 +93,5 @@ export async function configureDut(
     report.offload.refusals = refusal.byDevice;
   }
   if (report.offload.hwInserts) report.offload.hwInserts.before = await hwInsertCount(dut.shell);
-  return s.sqm ? platform.applySqm(dut.shell, s.sqm) : undefined;
+  return { ruleset: snap.ruleset, ...(s.sqm && { sqmDevices: await platform.applySqm(dut.shell, s.sqm) }) };
 }
