@@ -137,13 +137,15 @@ async function destroyNames(n: LabNames, cables?: LentCable[]): Promise<string[]
   // First: a cable left in a namespace that goes would be lost (veth) or come back misnamed.
   for (const c of cables ?? []) problems.push(...(await restoreCable(c, [n.ns.lan, n.ns.wan, n.ns.dut])));
   const present = (await exec('ip', ['netns', 'list'])).stdout;
-  for (const ns of [n.ns.lan, n.ns.wan, n.ns.dut]) {
-    if (!new RegExp(`^${ns}( |$)`, 'm').test(present)) continue;
-    // Persistent taps would outlive their namespace's name; delete them explicitly.
-    for (const tap of [n.taps.lan, n.taps.wan]) await exec('ip', ['-n', ns, 'link', 'del', tap]);
+  // The namespaces go side by side: each is two `ip` runs, and a run tears down many labs.
+  await Promise.all([n.ns.lan, n.ns.wan, n.ns.dut].map(async (ns) => {
+    if (!new RegExp(`^${ns}( |$)`, 'm').test(present)) return;
+    // Persistent taps would outlive their namespace's name; delete them explicitly (-force:
+    // on past the one of the two that is in another namespace).
+    await exec('ip', ['-n', ns, '-force', '-batch', '-'], { input: [n.taps.lan, n.taps.wan].map((t) => `link del ${t}\n`).join('') });
     const r = await exec('ip', ['netns', 'del', ns]);
     if (r.exitCode !== 0) problems.push(`${ns}: ${r.stderr.trim()}`);
-  }
+  }));
   return problems;
 }
 
