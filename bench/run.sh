@@ -6,7 +6,7 @@
 #  3. console round trip: the agent's (median of 50 `true`) beside a plain echo loop's on the same line
 #  4. the shipped suite: --cold with fixed durations and adaptive, warm from an empty snapshot
 #     cache, warm with the snapshot present with fixed durations and adaptive (wall time; peak
-#     RSS of the harness process)
+#     RSS of the harness process; bench/steps.mjs on the report printed says where the time went)
 #  5. throughput and DUT CPU per GB for no, software and simulated hardware offload (bench/offload-modes.mjs)
 # ONLY=part,... runs only those parts (sw-offload, boot, console, suite, modes).
 set -euo pipefail
@@ -34,14 +34,15 @@ fi
 part boot && echo "boot vs restore: $(node bench/boot-restore.mjs)"
 part console && echo "console: $(node bench/console-rtt.mjs)"
 suite() {
-  local t hwm=0 v pid
-  t=$(now); node harness/bin/hil.js run scenarios/ "$@" --out "$(mktemp -d)" >/dev/null 2>&1 & pid=$!
+  local t hwm=0 v pid out
+  out=$(mktemp -d)
+  t=$(now); node harness/bin/hil.js run scenarios/ "$@" --out "$out" >/dev/null 2>&1 & pid=$!
   # Peak RSS of the harness's own node process (VmHWM), not of its QEMU children.
   while kill -0 $pid 2>/dev/null; do
     v=$(awk '/VmHWM/ {print $2}' /proc/$pid/status 2>/dev/null || true); [ -n "$v" ] && hwm=$v; sleep 0.2
   done
   wait $pid
-  echo "$(echo "$(now) - $t" | bc)s wall, harness peak RSS $((hwm / 1024)) MB"
+  echo "$(echo "$(now) - $t" | bc)s wall, harness peak RSS $((hwm / 1024)) MB (node bench/steps.mjs $out/report.json: where it went)"
 }
 if part suite; then
 echo "suite --cold --fixed-duration: $(suite --cold --fixed-duration)"
