@@ -76,6 +76,7 @@ export class Sampler {
   readonly samples: Snapshot[] = [];
   readonly errors: string[] = [];
   private readonly durations: number[] = [];
+  private readonly startRuleset: Ruleset | undefined;
   private loop: { stop(): Promise<void> } | undefined;
   private giveUp!: () => void;
   /** Resolves if sampling gave up (the DUT stopped answering): the traffic is pointless then. */
@@ -87,9 +88,14 @@ export class Sampler {
     private readonly qdiscs = false,
     /** Told each sample as it comes back, before the next is asked (adaptive traffic decides there). */
     private readonly onSample?: (s: Snapshot) => Promise<void>,
-    /** The ruleset as last read (full samples then come FULL_EVERY samples after it); absent: the first sample is a full one. */
-    private readonly startRuleset?: Ruleset,
-  ) {}
+    /**
+     * The ruleset as last read: full samples then come FULL_EVERY samples after it. Absent, or
+     * with qdiscs (the shapers' counters at the start), the first sample is a full one.
+     */
+    startRuleset?: Ruleset,
+  ) {
+    this.startRuleset = qdiscs ? undefined : startRuleset;
+  }
 
   /**
    * The first sample is taken before the streams begin. Without a ruleset to start from it

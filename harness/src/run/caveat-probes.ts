@@ -8,10 +8,12 @@ import type { ScenarioReport, TimelinePoint } from '../report/types.js';
 import { mustRun, type Shell } from '../targets/types.js';
 import type { TrafficRun } from '../traffic/iperf3.js';
 
+/** Root qdiscs by device. */
+export const byDevice = (qdiscs: QdiscStats[]): Map<string, QdiscStats> => new Map(qdiscs.map((q) => [q.dev, q]));
+
 /** Root qdiscs by device: the shapers' counters. */
 export async function readQdiscs(shell: Shell, platform: Platform): Promise<Map<string, QdiscStats>> {
-  const out = await mustRun(shell, `${platform.bin.tc} -s -j qdisc show`);
-  return new Map(parseQdiscs(out).map((q) => [q.dev, q]));
+  return byDevice(parseQdiscs(await mustRun(shell, `${platform.bin.tc} -s -j qdisc show`)));
 }
 
 export function qdiscDeltas(before: Map<string, QdiscStats>, after: Map<string, QdiscStats>): Map<string, QdiscStats> {

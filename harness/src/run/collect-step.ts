@@ -17,7 +17,7 @@ import type { Ruleset } from '../probes/nft.js';
 import type { Scenario } from '../scenario/schema.js';
 import type { ConsoleDut } from '../targets/types.js';
 import type { TrafficRun } from '../traffic/iperf3.js';
-import { forwardLogs, qdiscDeltas } from './caveat-probes.js';
+import { byDevice, forwardLogs, qdiscDeltas } from './caveat-probes.js';
 import { floodAssertions } from './flood-step.js';
 import { hwInsertCount } from '../probes/flow-block.js';
 import { hardwareSummary } from '../expect/hardware.js';
@@ -39,7 +39,7 @@ function timeline(samples: Snapshot[], shapers?: ShaperBase): TimelinePoint[] {
     for (const e of s.conntrack) if (e.proto === 'tcp' || e.proto === 'udp') flows[e.state]++;
     const p: TimelinePoint = { tMs: Math.round(s.tMs), flows, forwardCounterPackets: forwardPackets(s.ruleset), flowtableDevices: s.ruleset.flowtables.reduce((a, f) => a + f.devices.length, 0) };
     if (shapers && s.qdiscs) {
-      const now = new Map(s.qdiscs.map((q) => [q.dev, q]));
+      const now = byDevice(s.qdiscs);
       const d = shapers.devices.flatMap((dev) => (now.has(dev) ? [qdiscDelta(shapers.before.get(dev), now.get(dev)!)] : []));
       p.shaper = { bytes: d.reduce((a, q) => a + q.bytes, 0), drops: d.reduce((a, q) => a + q.drops, 0), marks: d.reduce((a, q) => a + q.marks, 0) };
     }
@@ -80,7 +80,7 @@ export async function collect(o: CollectInput): Promise<void> {
   }));
   if (s.sqm && o.shaper) {
     // The final snapshot read the qdiscs (it was asked for them, with a shaper).
-    const shapers = qdiscDeltas(o.shaper.before, new Map((final.qdiscs ?? []).map((q) => [q.dev, q])));
+    const shapers = qdiscDeltas(o.shaper.before, byDevice(final.qdiscs ?? []));
     report.sqm = { config: s.sqm, directions: sqmDirections(s.sqm, o.shaper.devices, report.traffic, shapers) };
   }
   const acct = (await dut.shell.run('cat /proc/sys/net/netfilter/nf_conntrack_acct')).stdout.trim() === '1';

@@ -118,9 +118,8 @@ export async function runScenario(ctx: ScenarioContext): Promise<ScenarioReport>
         forwardCounter: (x) => forwardPackets(x.ruleset),
         ...(probe && latencyCfg && { latency: () => probe!.sofar(t0Epoch, latencyCfg.warmupMs) }),
       });
-      // Nothing between the configure step's reading and the traffic changes the ruleset; with
-      // SQM the first sample is a full one all the same, for the shapers' counters at the start.
-      const sampler = new Sampler(dut.shell, platform, t0, s.sampling.intervalMs, Boolean(sqmDevices), stopper.onSample, sqmDevices ? undefined : ruleset);
+      // Nothing between the configure step's reading and the traffic changes the ruleset.
+      const sampler = new Sampler(dut.shell, platform, t0, s.sampling.intervalMs, Boolean(sqmDevices), stopper.onSample, ruleset);
       const fault = parseFault(process.env.HIL_FAULT);
       // A DUT that died or stopped answering ends the traffic at once, not when iperf3 gives up.
       const dead = new AbortController();

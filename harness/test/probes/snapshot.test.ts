@@ -22,11 +22,11 @@ class CapturedShell implements Shell {
   }
 }
 
-async function sample(shell: Shell, n: number, startRuleset?: ReturnType<typeof parseNftJson>) {
+async function sample(shell: Shell, n: number, startRuleset?: ReturnType<typeof parseNftJson>, qdiscs = false) {
   let seen = 0;
   let done!: () => void;
   const enough = new Promise<void>((r) => (done = r));
-  const sampler = new Sampler(shell, platform, performance.now(), 1, false, async () => {
+  const sampler = new Sampler(shell, platform, performance.now(), 1, qdiscs, async () => {
     if (++seen === n) done();
   }, startRuleset);
   await sampler.start();
@@ -56,5 +56,12 @@ describe('Sampler', () => {
     expect(samples[0]!.conntrack.length).toBeGreaterThan(0);
     expect(samples[2]!.ruleset).not.toBe(start);
     expect(samples[3]!.ruleset).toBe(samples[2]!.ruleset);
+  });
+
+  it('with the shapers\' counters to read, begins with a full sample all the same', async () => {
+    const shell = new CapturedShell();
+    await sample(shell, 4, parseNftJson(fixture('nft-ruleset-none.json')), true);
+    expect(shell.commands.slice(0, 4).map(isFull)).toEqual([true, false, false, true]);
+    expect(shell.commands[0]).toContain('qdisc show');
   });
 });
