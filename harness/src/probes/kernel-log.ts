@@ -1,10 +1,29 @@
+import { mustRun, type Shell } from '../targets/types.js';
+
 export interface KernelLogLine {
   /** Seconds since boot, when the line carries a timestamp. */
   time?: number;
   text: string;
 }
 
-export const KERNEL_TROUBLE = /\b(BUG:|WARNING:|Oops|general protection fault|Kernel panic|Call Trace:|RIP: )/;
+const TROUBLE = ['BUG:', 'WARNING:', 'Oops', 'general protection fault', 'Kernel panic', 'Call Trace:', 'RIP: '];
+export const KERNEL_TROUBLE = new RegExp(`\\b(${TROUBLE.join('|')})`);
+
+const ere = (s: string) => s.replace(/[.[\]()*+?{}|^$\\]/g, '\\$&');
+
+/**
+ * The kernel log's lines a report reads: trouble anywhere, and lines beginning with one of
+ * `starts` (after the timestamp). The DUT picks them out: the whole ring (the boot's ~370
+ * lines, restored with every snapshot) took 0.2-0.7 s to cross a TCG guest's serial console.
+ * A dmesg that fails is an error, never a clean log.
+ */
+export async function readKernelLog(shell: Shell, dmesg: string, starts: string[] = []): Promise<KernelLogLine[]> {
+  // \b is not in every grep -E (busybox): the DUT's pick is wider, parseDmesg's callers narrow it.
+  const pattern = [...TROUBLE.map(ere), ...starts.map((p) => `^(\\[[ 0-9.]*\\] ?)?${ere(p)}`)].join('|');
+  // A subshell: the agent evals commands in its own shell, which an exit (or $log) would outlive.
+  const out = await mustRun(shell, `(log=$(${dmesg}) || exit 3; printf '%s\\n' "$log" | grep -E '${pattern}' || [ $? -eq 1 ])`);
+  return parseDmesg(out);
+}
 
 /** `dmesg` output: "[   12.345678] text" lines. */
 export function parseDmesg(text: string): KernelLogLine[] {

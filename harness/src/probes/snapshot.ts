@@ -103,8 +103,9 @@ export class Sampler {
    * the stream ran with no sample asked while it ran.
    */
   async start(): Promise<void> {
+    const began = performance.now();
     await this.tick();
-    this.loop = periodic(this.intervalMs, () => this.tick());
+    this.loop = periodic(this.intervalMs, () => this.tick(), this.intervalMs - (performance.now() - began));
   }
 
   private async tick(): Promise<boolean | void> {

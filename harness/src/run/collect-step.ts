@@ -7,7 +7,8 @@ import { sqmDirections } from '../expect/sqm.js';
 import type { Platform } from '../platforms/types.js';
 import type { SqmDevices } from '../platforms/sqm.js';
 import { readEngine } from '../probes/engine.js';
-import { kernelTrouble, parseDmesg } from '../probes/kernel-log.js';
+import { kernelTrouble, readKernelLog } from '../probes/kernel-log.js';
+import { FORWARD_LOG_PREFIX, TRAFFIC_MARK } from '../probes/forward-log.js';
 import { readPortCounters } from '../probes/port-counters.js';
 import { qdiscDelta, type QdiscStats } from '../probes/qdisc.js';
 import { takeSnapshot, type Sampler, type Snapshot } from '../probes/snapshot.js';
@@ -91,8 +92,7 @@ export async function collect(o: CollectInput): Promise<void> {
   }
   if (s.dut.offloadEngine) report.engine = await readEngine(dut.shell, platform.devices.lan, s.expect.engine?.drainedWithinMs);
   if (report.board) report.board.portCounters = await readPortCounters(dut.shell, platform.bin.ethtool, [platform.devices.lan, platform.devices.wan]);
-  const dmesg = await dut.shell.run(platform.bin.dmesg);
-  const kernelLog = parseDmesg(dmesg.stdout);
+  const kernelLog = await readKernelLog(dut.shell, platform.bin.dmesg, s.firewall.forwardLog ? [TRAFFIC_MARK, FORWARD_LOG_PREFIX] : []);
   report.kernelLog.trouble = kernelTrouble(kernelLog).map((l) => l.text);
   if (s.firewall.forwardLog) report.forwardLog = forwardLogs(report.flows, runs, kernelLog, report.timeline);
   const fwd = forwardPackets(final.ruleset);

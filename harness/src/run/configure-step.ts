@@ -69,7 +69,8 @@ export async function configureDut(
   report.offload.applyExitCode = applied.result.exitCode;
   report.offload.warning = applied.output.warning;
   report.offload.fallback = applied.output.warning !== null;
-  const snap = await takeSnapshot(dut.shell, platform, performance.now());
+  // The ruleset and flowtables only: nothing here reads conntrack (the sampler's first sample does).
+  const snap = await takeSnapshot(dut.shell, platform, performance.now(), false, false);
   report.offload.effective = effectiveOffload(snap.ruleset);
   // fw4's exit status says nothing, and a table inet fw4 may be the one from before a
   // rejected reload: loaded means the kernel holds what fw4 renders for this configuration.

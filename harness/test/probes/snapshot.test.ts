@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { Sampler } from '../../src/probes/snapshot.js';
 import { parseNftJson } from '../../src/probes/nft.js';
 import type { Platform } from '../../src/platforms/types.js';
@@ -63,5 +63,30 @@ describe('Sampler', () => {
     await sample(shell, 4, parseNftJson(fixture('nft-ruleset-none.json')), true);
     expect(shell.commands.slice(0, 4).map(isFull)).toEqual([true, false, false, true]);
     expect(shell.commands[0]).toContain('qdisc show');
+  });
+
+  it('asks the second sample an interval after the first began, not at once', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    try {
+      const asked: number[] = [];
+      const shell = new CapturedShell();
+      const run = shell.run.bind(shell);
+      shell.run = async (c: string) => {
+        asked.push(performance.now());
+        await new Promise((r) => setTimeout(r, 40));
+        return run(c);
+      };
+      const sampler = new Sampler(shell, platform, performance.now(), 300, false, undefined, parseNftJson(fixture('nft-ruleset-none.json')));
+      const t0 = performance.now();
+      await vi.advanceTimersByTimeAsync(0);
+      const started = sampler.start();
+      await vi.advanceTimersByTimeAsync(40);
+      await started;
+      await vi.advanceTimersByTimeAsync(700);
+      await sampler.stop();
+      expect(asked.slice(0, 3).map((t) => t - t0)).toEqual([0, 300, 600]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

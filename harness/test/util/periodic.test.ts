@@ -56,4 +56,27 @@ describe('periodic', () => {
     expect(ticks).toBe(2);
     await expect(p.stop()).rejects.toThrow('the DUT went away');
   });
+
+  it('firstAfterMs puts off the first tick, then keeps the interval', async () => {
+    const starts: number[] = [];
+    const t0 = performance.now();
+    const p = periodic(100, async () => {
+      starts.push(performance.now() - t0);
+      return starts.length < 2;
+    }, 70);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(starts).toEqual([70, 170]);
+    await p.stop();
+  });
+
+  it('stop() during the first wait ends the loop with no tick', async () => {
+    let ticks = 0;
+    const p = periodic(100, async () => {
+      ticks++;
+    }, 60_000);
+    await vi.advanceTimersByTimeAsync(10);
+    await p.stop();
+    await vi.advanceTimersByTimeAsync(120_000);
+    expect(ticks).toBe(0);
+  });
 });
