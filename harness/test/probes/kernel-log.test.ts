@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,7 +23,8 @@ writeFileSync(file, log);
 // OpenWrt's userland: busybox's shell, grep and cat, nothing else on the PATH.
 const bb = join(dir, 'busybox-bin');
 mkdirSync(bb);
-for (const applet of ['sh', 'grep', 'cat', 'false', 'echo']) symlinkSync('/usr/bin/busybox', join(bb, applet));
+const busybox = ['/usr/bin/busybox', '/bin/busybox'].find((p) => existsSync(p))!;
+for (const applet of ['sh', 'grep', 'cat', 'false', 'echo']) symlinkSync(busybox, join(bb, applet));
 
 /** Runs the command as the DUT would, in a real shell: the host's sh (as the default image's) or OpenWrt's busybox. */
 const shellOf = (sh: string[]): Shell => ({
