@@ -2,7 +2,9 @@
 // first saves the DUTs, every round after restores them) ROUNDS times with adaptive traffic and
 // ROUNDS times with `--fixed-duration`, interleaved. Prints, as markdown for the README, each
 // scenario's verdicts, flow states and traffic time in both modes, whether they agree, and the
-// suites' wall times; exits 1 if any verdict differs. Root, after `npm run setup`:
+// suites' wall times; exits 1 if any verdict or flow state differs. Every failed assertion is
+// told on stderr as it comes, with what it found (the reports themselves are not kept).
+// Root, after `npm run setup`:
 //   node bench/verdicts.mjs              (ROUNDS=5; SCENARIOS=path,... for fewer)
 import { execa } from 'execa';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -28,13 +30,17 @@ const verdict = (s) => `${s.status}${s.assertions.filter((a) => !a.passed).map((
 const flowStates = (s) => fold(s.flows.map((f) => (f.matched ? f.state : 'untracked')).sort());
 const trafficMs = (s) => s.steps.find((x) => x.name === 'traffic')?.durationMs ?? null;
 
-async function suite(mode, snaps) {
+async function suite(mode, snaps, label = mode) {
   const out = await mkdtemp(join(tmpdir(), `hil-bench-verdicts-${mode}-`));
   const t = performance.now();
   await execa('node', [join(root, 'harness/bin/hil.js'), 'run', ...targets, ...modes[mode], '--out', out], { reject: false, env: { HIL_SNAPSHOT_DIR: snaps } });
   const wall = (performance.now() - t) / 1000;
   const report = JSON.parse(await readFile(join(out, 'report.json'), 'utf8'));
   await rm(out, { recursive: true, force: true });
+  for (const s of report.scenarios) {
+    if (s.status !== 'passed') process.stderr.write(`verdicts: ${label}: ${s.name} ${s.status}${s.reason ? `: ${s.reason}` : ''}\n`);
+    for (const a of s.assertions.filter((x) => !x.passed)) process.stderr.write(`verdicts: ${label}: ${s.name}: ${a.name}: expected ${a.expected}, found ${a.actual}\n`);
+  }
   return { wall, scenarios: report.scenarios };
 }
 
@@ -46,7 +52,7 @@ try {
   for (let r = 0; r < rounds; r++) {
     for (const mode of r % 2 ? ['fixed', 'adaptive'] : ['adaptive', 'fixed']) {
       process.stderr.write(`verdicts: round ${r + 1}/${rounds}, ${mode}\n`);
-      runs[mode].push(await suite(mode, snaps));
+      runs[mode].push(await suite(mode, snaps, `round ${r + 1}, ${mode}`));
     }
   }
 } finally {
@@ -65,14 +71,16 @@ for (const n of names) {
   const va = fold(a.map(verdict));
   const ff = fold(f.map(flowStates));
   const fa = fold(a.map(flowStates));
-  const same = new Set([...f, ...a].map(verdict)).size === 1;
-  if (!same) differ++;
+  const sameVerdicts = new Set([...f, ...a].map(verdict)).size === 1;
+  const sameFlows = new Set([...f, ...a].map(flowStates)).size === 1;
+  if (!sameVerdicts || !sameFlows) differ++;
   const sec = (xs) => (median(xs) === null ? '-' : (median(xs) / 1000).toFixed(1));
-  console.log(`| ${n} | ${vf} | ${va} | ${ff} | ${fa} | ${sec(f.map(trafficMs))} | ${sec(a.map(trafficMs))} | ${same ? 'yes' : '**no**'} |`);
+  const same = sameVerdicts && sameFlows ? 'yes' : `**no**: ${[!sameVerdicts && 'verdicts', !sameFlows && 'flow states'].filter(Boolean).join(', ')} differ`;
+  console.log(`| ${n} | ${vf} | ${va} | ${ff} | ${fa} | ${sec(f.map(trafficMs))} | ${sec(a.map(trafficMs))} | ${same} |`);
 }
 const walls = (mode) => runs[mode].map((r) => r.wall.toFixed(1));
 console.log(`\nsuite wall time (s): fixed ${walls('fixed').join(', ')} (median ${median(runs.fixed.map((r) => r.wall)).toFixed(1)}); adaptive ${walls('adaptive').join(', ')} (median ${median(runs.adaptive.map((r) => r.wall)).toFixed(1)})`);
 const traffic = (mode) => runs[mode].map((r) => r.scenarios.reduce((x, s) => x + (trafficMs(s) ?? 0), 0) / 1000);
 console.log(`traffic time summed over the suite (s): fixed median ${median(traffic('fixed')).toFixed(1)}, adaptive median ${median(traffic('adaptive')).toFixed(1)}`);
-console.log(differ ? `${differ} scenario(s) with differing verdicts` : 'every verdict the same in every round of both modes');
+console.log(differ ? `${differ} scenario(s) whose verdicts or flow states differ between rounds` : 'every verdict and flow state the same in every round of both modes');
 process.exit(differ ? 1 : 0);
