@@ -1,4 +1,4 @@
-import type { Shell } from '../targets/types.js';
+import { subshell, type Shell } from '../targets/types.js';
 
 export interface NetdevsimConfig {
   ports: number;
@@ -50,9 +50,8 @@ export async function createNetdevsim(shell: Shell, cfg: NetdevsimConfig, bin: {
       `${bin.tc} filter add dev ${from} parent ffff: protocol all u32 match u32 0 0 action mirred egress redirect dev ${to}`,
     ]),
   ];
-  // A subshell: the console agent evals in its own shell, which an exit (or exec 3<) would outlive.
   const r = await shell.run(
-    `(${[
+    subshell([
       '/sbin/modprobe netdevsim',
       `echo "${DEV_ID} ${total}" > /sys/bus/netdevsim/new_device`,
       `i=0; until [ "$(ls ${dir} 2>/dev/null | wc -l)" -ge ${total} ]; do i=$((i+1)); [ $i -gt 50 ] && { echo "netdevsim ports did not appear" >&2; exit 1; }; sleep 0.1; done`,
@@ -60,7 +59,7 @@ export async function createNetdevsim(shell: Shell, cfg: NetdevsimConfig, bin: {
       `n=0; while [ $n -lt ${cfg.ports} ]; do /usr/sbin/ethtool -K nsim$n hw-tc-offload ${onOff} && ${bin.ip} link set nsim$n up || exit 1; n=$((n+1)); done`,
       ...(carry ? [...wire(0), ...wire(1)] : []),
       `for d in $(ls ${dir}); do case $d in nsimpeer*) continue ;; esac; printf '%s ' "$d"; /usr/sbin/ethtool -k "$d" | sed -n 's/^hw-tc-offload: \\([a-z]*\\).*/\\1/p'; done`,
-    ].join(' && ')})`,
+    ].join(' && ')),
   );
   if (r.exitCode !== 0) throw new Error(`creating netdevsim ports failed: ${(r.stderr || r.stdout).trim().split('\n').pop()}`);
   const hwTcOffload: Record<string, boolean> = {};

@@ -1,5 +1,5 @@
 import { ADDRESSING } from '../lab/addressing.js';
-import { mustRun, pollUntil, type Shell } from '../targets/types.js';
+import { mustRun, pollUntil, subshell, type Shell } from '../targets/types.js';
 import { parseFw4Stderr } from './fw4-output.js';
 import { installCommand, OFFLOAD_PACKAGE, type PackageManager } from './offload-modules.js';
 import { parseOpenWrtRelease, type OpenWrtRelease } from './openwrt-release.js';
@@ -198,8 +198,7 @@ export class OpenWrtPlatform implements Platform {
    */
   async withholdModules(shell: Shell, modules: readonly string[]): Promise<void> {
     const list = modules.map((m) => m.replace(/-/g, '_')).join(' ');
-    // A subshell: the console agent evals in its own shell, which the exit would end.
-    await mustRun(shell, `(${[
+    await mustRun(shell, subshell([
       'flushed=',
       `for m in ${list}; do [ "$(cat /sys/module/$m/refcnt 2>/dev/null || echo 0)" = 0 ] || { [ -n "$flushed" ] || fw4 -q flush; flushed=1; }; done`,
       `for m in ${list}; do [ -d /sys/module/$m ] && rmmod $m; done`,
@@ -207,7 +206,7 @@ export class OpenWrtPlatform implements Platform {
       `for m in ${list}; do ! [ -d /sys/module/$m ] || { echo "$m is still loaded" >&2; exit 1; }; done`,
       '[ -z "$flushed" ] || fw4 -q start',
       'true',
-    ].join('; ')})`);
+    ].join('; ')));
   }
 
   /** Installs local package files already on the DUT; the installer's output goes into the report. */

@@ -1,4 +1,4 @@
-import type { Shell } from '../targets/types.js';
+import { subshell, type Shell } from '../targets/types.js';
 
 /**
  * The flowtable's hardware side as the kernel itself sees it, through kprobe trace events
@@ -28,13 +28,12 @@ export const errnoName = (ret: number) => (ret === 0 ? 'accepted' : `${ERRNO[-re
 /** Defines and enables the events (once per boot); null when the kernel cannot, with why. */
 export async function armFlowBlockProbes(shell: Shell): Promise<string | null> {
   const defs = EVENTS.map((e) => `'${e}'`).join(' ');
-  // A subshell: the console agent evals in its own shell, which the exit would end.
-  const r = await shell.run(`(${[
+  const r = await shell.run(subshell([
     `[ -e ${TRACEFS}/kprobe_events ] || mount -t tracefs nodev ${TRACEFS} 2>/dev/null`,
     `[ -w ${TRACEFS}/kprobe_events ] || { echo 'no kprobe events (tracefs) in this kernel' >&2; exit 3; }`,
     `grep -q '^p:hil/ftbind ' ${TRACEFS}/kprobe_events || { { echo '${BIND_BTF}' >> ${TRACEFS}/kprobe_events 2>/dev/null || echo '${BIND_OFFSET}' >> ${TRACEFS}/kprobe_events; } && for e in ${defs}; do echo "$e" >> ${TRACEFS}/kprobe_events || exit 4; done || { echo "the kernel refused the flow block probes (no such symbol: nf_flow_table not loaded?)" >&2; exit 4; }; }`,
     `echo 1 > ${TRACEFS}/events/hil/enable`,
-  ].join(' && ')})`);
+  ].join(' && ')));
   return r.exitCode === 0 ? null : r.stderr.trim() || `arming the trace probes failed (exit ${r.exitCode})`;
 }
 

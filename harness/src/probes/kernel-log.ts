@@ -1,4 +1,4 @@
-import { mustRun, type Shell } from '../targets/types.js';
+import { mustRun, subshell, type Shell } from '../targets/types.js';
 
 export interface KernelLogLine {
   /** Seconds since boot, when the line carries a timestamp. */
@@ -20,8 +20,7 @@ const ere = (s: string) => s.replace(/[.[\]()*+?{}|^$\\]/g, '\\$&');
 export async function readKernelLog(shell: Shell, dmesg: string, starts: string[] = []): Promise<KernelLogLine[]> {
   // \b is not in every grep -E (busybox): the DUT's pick is wider, parseDmesg's callers narrow it.
   const pattern = [...TROUBLE.map(ere), ...starts.map((p) => `^(\\[[ 0-9.]*\\] ?)?${ere(p)}`)].join('|');
-  // A subshell: the agent evals commands in its own shell, which an exit (or $log) would outlive.
-  const out = await mustRun(shell, `(log=$(${dmesg}) || exit 3; printf '%s\\n' "$log" | grep -E '${pattern}' || [ $? -eq 1 ])`);
+  const out = await mustRun(shell, subshell(`log=$(${dmesg}) || exit 3; printf '%s\\n' "$log" | grep -E '${pattern}' || [ $? -eq 1 ]`));
   return parseDmesg(out);
 }
 
