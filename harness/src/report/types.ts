@@ -141,7 +141,8 @@ export interface ScenarioReport {
   accounting?: AccountingReport;
   assertions: Assertion[];
   timeline: TimelinePoint[];
-  kernelLog: { trouble: string[] };
+  /** error: the kernel log could not be read (no verdict on it then). */
+  kernelLog: { trouble: string[]; error?: string };
   steps: StepTiming[];
   transcript: string | null;
   /** The conntrack sampler during traffic: how many samples and how long they took. */
