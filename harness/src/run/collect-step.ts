@@ -94,13 +94,12 @@ export async function collect(o: CollectInput): Promise<void> {
   if (report.board) report.board.portCounters = await readPortCounters(dut.shell, platform.bin.ethtool, [platform.devices.lan, platform.devices.wan]);
   const kernelLog = await readKernelLog(dut.shell, platform.bin.dmesg, s.firewall.forwardLog ? [TRAFFIC_MARK, FORWARD_LOG_PREFIX] : []);
   report.kernelLog.trouble = kernelTrouble(kernelLog.lines).map((l) => l.text);
-  if (kernelLog.error) {
-    report.kernelLog.error = kernelLog.error;
-    (report.warnings ??= []).push(`the kernel log could not be read (${kernelLog.error}): it is not judged`);
+  const unread = kernelLog.error && `the kernel log could not be read (${kernelLog.error})`;
+  if (unread) {
+    report.kernelLog.error = kernelLog.error!;
+    (report.warnings ??= []).push(`${unread}: it is not judged`);
   }
-  if (s.firewall.forwardLog) {
-    report.forwardLog = kernelLog.error ? { error: `the kernel log could not be read: ${kernelLog.error}` } : forwardLogs(report.flows, runs, kernelLog.lines, report.timeline);
-  }
+  if (s.firewall.forwardLog) report.forwardLog = unread ? { error: unread } : forwardLogs(report.flows, runs, kernelLog.lines, report.timeline);
   const fwd = forwardPackets(final.ruleset);
   if (report.offload.hwInserts && report.offload.hwInserts.before !== null) {
     const after = await hwInsertCount(dut.shell);
@@ -115,7 +114,7 @@ export async function collect(o: CollectInput): Promise<void> {
   report.assertions = evaluate(expect, { ...report, forwardCounterPackets: fwd });
   if (expect.flood) report.assertions.push(...floodAssertions(expect.flood, report.flood));
   // Unread, the log says nothing: no verdict rather than a clean one (the warning says why).
-  if (!kernelLog.error) report.assertions.push({
+  if (!unread) report.assertions.push({
     name: 'kernel log clean',
     passed: report.kernelLog.trouble.length === 0,
     expected: 'no kernel warning, BUG or oops',
