@@ -84,7 +84,7 @@ export async function shellCmd(argv: string[], outDir: string, runId: string): P
         `hil: Ctrl-] detaches and tears the lab down. From another terminal:\n${howToReach(runId).split('\n').slice(1).join('\n')}\n`);
       const io: ConsoleIo = session.console();
       const how = await joinTerminal(io, Promise.race([session.down, session.dutGone]));
-      process.stderr.write(`\nhil: ${how === 'detached' ? 'detached' : 'the lab was stopped'}; tearing it down\n`);
+      process.stderr.write(`\nhil: ${{ detached: 'detached', ended: 'the lab was stopped', closed: 'the terminal closed' }[how]}; tearing it down\n`);
     } finally {
       live = undefined;
       await session.end();
@@ -133,7 +133,7 @@ export async function attachCmd(args: string[]): Promise<number> {
   };
   const how = await joinTerminal(io, closed);
   sock.end();
-  process.stderr.write(`\nhil: ${how === 'detached' ? 'detached' : 'the lab went away'}\n`);
+  process.stderr.write(`\nhil: ${{ detached: 'detached', ended: 'the lab went away', closed: 'the terminal closed; the lab stays up' }[how]}\n`);
   return 0;
 }
 

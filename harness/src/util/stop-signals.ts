@@ -1,18 +1,32 @@
 /** What stops a run or a shell: Ctrl-C, a kill, and SIGHUP (the terminal closed, an SSH session dropped). */
 const STOP: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
+/** The reader of our output, or the terminal, is gone: what is written to it can only be dropped. */
+const GONE = new Set(['EIO', 'EPIPE', 'ECONNRESET']);
+
+let guarded = false;
+
 /**
- * Calls onStop for each stop signal until the returned function is called. After SIGHUP the
- * terminal may be gone: reading or writing it fails (EIO), and an unhandled stream error would
- * kill the process half-way through tearing its labs down, so those errors are ignored from then on.
+ * When a terminal goes away, the first write to it or read from it fails (EIO; EPIPE for a pipe
+ * whose reader died) and Node raises that as an error event on the stream, often before the
+ * SIGHUP that comes with it is handled. Unhandled, it kills the process half-way through tearing
+ * its labs down; so from the first stop listener on, such errors drop the output and nothing else.
  */
+function guardStdio(): void {
+  if (guarded) return;
+  guarded = true;
+  for (const s of [process.stdin, process.stdout, process.stderr]) {
+    s.on('error', (e: NodeJS.ErrnoException) => {
+      if (!GONE.has(e.code ?? '')) throw e;
+    });
+  }
+}
+
+/** Calls onStop for each stop signal until the returned function is called. */
 export function onStopSignals(onStop: (sig: NodeJS.Signals) => void): () => void {
-  const handler = (sig: NodeJS.Signals) => {
-    if (sig === 'SIGHUP') for (const s of [process.stdin, process.stdout, process.stderr]) s.on('error', () => {});
-    onStop(sig);
-  };
-  for (const sig of STOP) process.on(sig, handler);
+  guardStdio();
+  for (const sig of STOP) process.on(sig, onStop);
   return () => {
-    for (const sig of STOP) process.off(sig, handler);
+    for (const sig of STOP) process.off(sig, onStop);
   };
 }
