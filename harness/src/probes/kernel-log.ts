@@ -6,7 +6,8 @@ export interface KernelLogLine {
   text: string;
 }
 
-const TROUBLE = ['BUG:', 'WARNING:', 'Oops', 'general protection fault', 'Kernel panic', 'Call Trace:', 'RIP: '];
+// NETDEV WATCHDOG: a device's transmit queue stayed stopped past its timeout (Debian's 6.1 says so without a WARNING).
+const TROUBLE = ['BUG:', 'WARNING:', 'Oops', 'general protection fault', 'Kernel panic', 'Call Trace:', 'RIP: ', 'NETDEV WATCHDOG'];
 export const KERNEL_TROUBLE = new RegExp(`\\b(${TROUBLE.join('|')})`);
 
 const ere = (s: string) => s.replace(/[.[\]()*+?{}|^$\\]/g, '\\$&');

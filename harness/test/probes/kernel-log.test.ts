@@ -51,6 +51,17 @@ describe.each([['sh'], ['env', `PATH=${bb}`, 'sh']])('readKernelLog through %s',
     expect(got.length).toBeLessThan(all.length - 300);
   });
 
+  it('a transmit queue that timed out is trouble, though the kernel printed no WARNING for it', async () => {
+    const stalled = new URL('../fixtures/dmesg-tx-timeout.txt', import.meta.url).pathname;
+    const { lines: got } = await readKernelLog(shell, `cat ${file} ${stalled}`);
+    const found = kernelTrouble(got).map((l) => l.text);
+    expect(found).toHaveLength(4);
+    expect(found.slice(2)).toEqual([
+      'virtio_net virtio0 eth0: NETDEV WATCHDOG: CPU: 0: transmit queue 0 timed out 5684 ms',
+      'virtio_net virtio0 eth0: NETDEV WATCHDOG: CPU: 0: transmit queue 0 timed out 10836 ms',
+    ]);
+  });
+
   it('a kernel log with none of it is empty, not an error; a dmesg that fails is an error, with what it said', async () => {
     expect(await readKernelLog(shell, 'echo "[    0.1] nothing here"')).toEqual({ lines: [], error: null });
     expect(await readKernelLog(shell, 'false')).toEqual({ lines: [], error: 'false failed' });
