@@ -15,10 +15,11 @@ rounds=${ROUNDS:-3}
 only=${ONLY:-sw-offload,boot,console,suite,modes}
 part() { [[ ",$only," == *",$1,"* ]]; }
 snaps=$(mktemp -d)
+scratch=$(mktemp -d)  # the timed single runs' reports, which nothing reads
 export HIL_SNAPSHOT_DIR=$snaps
-trap 'rm -rf "$snaps"' EXIT
+trap 'rm -rf "$snaps" "$scratch"' EXIT
 now() { date +%s.%N; }
-hil() { node harness/bin/hil.js run "$@" --out "$(mktemp -d)" >/dev/null 2>&1; }
+hil() { node harness/bin/hil.js run "$@" --out "$(mktemp -d -p "$scratch")" >/dev/null 2>&1; }
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 if part sw-offload; then
 hil scenarios/sw-offload.yaml   # creates the snapshot the warm rounds restore

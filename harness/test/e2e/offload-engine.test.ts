@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadDefaultImage } from '../../src/images/default-image.js';
@@ -26,7 +28,7 @@ describe('the simulated offload engine under abuse', () => {
     lab = await Lab.create(newRunToken(), 0);
     ({ dut } = await new DutBooter(null).boot({
       name: `hil-${lab.names.id}`, profile: await loadProfile('x86-64'), image: await loadDefaultImage(), accel: { accel: 'tcg', reason: 'test' },
-      netns: lab.names.ns.dut, taps: lab.names.taps, transcript: `/tmp/hil-engine-test-${process.pid}.log`, bootTimeoutMs: 60_000, commandTimeoutMs: 20_000,
+      netns: lab.names.ns.dut, taps: lab.names.taps, transcript: join(tmpdir(), `hil-engine-test-${process.pid}.log`), bootTimeoutMs: 60_000, commandTimeoutMs: 20_000,
     }));
     await lab.wireHosts();
     const p = new DefaultPlatform({ entries: 64, hwTcOffload: true });

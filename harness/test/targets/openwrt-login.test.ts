@@ -1,7 +1,7 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { LoginError, openwrtLogin } from '../../src/targets/openwrt-login.js';
 import { PtyConsole } from '../../src/targets/pty-console.js';
 import { ConsoleShell } from '../../src/targets/shell-protocol.js';
@@ -27,6 +27,8 @@ afterEach(async () => {
   await con?.kill();
   con = undefined;
 });
+// The "DUT" here is this host's shell: the agent it was given landed in this host's /tmp.
+afterAll(() => rmSync('/tmp/hil-agent', { force: true }));
 
 describe('OpenWrt console login', () => {
   it('presses Enter, writes the agent through ash, and the framed shell works', async () => {
