@@ -10,9 +10,10 @@ let guarded = false;
  * When a terminal goes away, the first write to it or read from it fails (EIO; EPIPE for a pipe
  * whose reader died) and Node raises that as an error event on the stream, often before the
  * SIGHUP that comes with it is handled. Unhandled, it kills the process half-way through tearing
- * its labs down; so from the first stop listener on, such errors drop the output and nothing else.
+ * its labs down; so from the first stop listener (or `hil attach`'s start) on, such errors drop
+ * the output and nothing else.
  */
-function guardStdio(): void {
+export function guardStdio(): void {
   if (guarded) return;
   guarded = true;
   for (const s of [process.stdin, process.stdout, process.stderr]) {
