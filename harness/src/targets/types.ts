@@ -44,13 +44,13 @@ export interface Dut {
   stop(): Promise<void>;
 }
 
-/** Runs a DUT command that must succeed; its failure carries the whole result. */
 /**
  * A command line run in a subshell: the console agent evals each command in its own shell,
  * where an `exit` would end the agent and a variable or an `exec 3<` would outlive the command.
  */
 export const subshell = (cmd: string): string => `(${cmd})`;
 
+/** Runs a DUT command that must succeed; its failure carries the whole result. */
 export async function mustRun(shell: Shell, cmd: string, timeoutMs?: number): Promise<string> {
   const r = await shell.run(cmd, { timeoutMs });
   if (r.exitCode !== 0) throw new CommandError({ ...r, command: `DUT: ${r.command}` });
