@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { cacheCmd } from './cache.js';
 import { doctorCmd } from './doctor.js';
 import { attachCmd, downCmd, execCmd, holdLabs, sessionsCmd, shellCmd, type HeldLab } from './session.js';
-import { onStopSignals } from '../util/stop-signals.js';
+import { guardStdio, onStopSignals } from '../util/stop-signals.js';
 import { reexecRootless, wantsRootless } from '../util/rootless.js';
 import { reportCmd } from './report.js';
 import { parseImageOption } from '../images/image-ref.js';
@@ -79,6 +79,7 @@ function runId(): string {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  guardStdio();
   const [cmd, ...rest] = argv;
   try {
     if (cmd === 'run') {

@@ -8,7 +8,7 @@ import type { LiveLab } from '../run/context.js';
 import { loadScenarios } from '../scenario/load.js';
 import { listSessions, Session, type SessionInfo } from '../session/session.js';
 import { joinTerminal, type ConsoleIo } from '../session/terminal.js';
-import { guardStdio, onStopSignals } from '../util/stop-signals.js';
+import { onStopSignals } from '../util/stop-signals.js';
 import { UserError } from '../util/errors.js';
 import { parseArgsOr, parseFlavour, parseKernel } from './args.js';
 import { loadBoard } from '../boards/load.js';
@@ -120,8 +120,6 @@ export async function execCmd(argv: string[]): Promise<number> {
 /** `hil attach [ID]`: a kept lab's DUT console on this terminal. */
 export async function attachCmd(args: string[]): Promise<number> {
   const [info] = await pickSessions(args[0]);
-  // A terminal closed under it ends the join ('closed'); the goodbye to it must not throw.
-  guardStdio();
   const sock = await request(info!, 'attach');
   process.stderr.write(`hil: attached to ${info!.id} (${info!.scenario}); Ctrl-] detaches, the lab stays up\n`);
   const closed = new Promise<void>((r) => sock.once('close', r));

@@ -4,18 +4,14 @@ const STOP: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 /** The reader of our output, or the terminal, is gone: what is written to it can only be dropped. */
 const GONE = new Set(['EIO', 'EPIPE', 'ECONNRESET']);
 
-let guarded = false;
-
 /**
  * When a terminal goes away, the first write to it or read from it fails (EIO; EPIPE for a pipe
  * whose reader died) and Node raises that as an error event on the stream, often before the
  * SIGHUP that comes with it is handled. Unhandled, it kills the process half-way through tearing
- * its labs down; so from the first stop listener (or `hil attach`'s start) on, such errors drop
- * the output and nothing else.
+ * its labs down; so every hil command (main) starts with this: such errors drop the output and
+ * nothing else.
  */
 export function guardStdio(): void {
-  if (guarded) return;
-  guarded = true;
   for (const s of [process.stdin, process.stdout, process.stderr]) {
     s.on('error', (e: NodeJS.ErrnoException) => {
       if (!GONE.has(e.code ?? '')) throw e;
@@ -25,7 +21,6 @@ export function guardStdio(): void {
 
 /** Calls onStop for each stop signal until the returned function is called. */
 export function onStopSignals(onStop: (sig: NodeJS.Signals) => void): () => void {
-  guardStdio();
   for (const sig of STOP) process.on(sig, onStop);
   return () => {
     for (const sig of STOP) process.off(sig, onStop);
