@@ -11,7 +11,7 @@ trap cleanup EXIT
 ip -n $id-dut tuntap add dev ${id}l mode tap; ip -n $id-dut tuntap add dev ${id}w mode tap
 mkfifo $d/con.in $d/con.out
 append=$(node -e 'console.log(require(process.argv[1]).append)' "$(realpath "$(dirname "$0")/../qemu/x86-64.json")")
-ip netns exec $id-dut qemu-system-x86_64 -machine pc -accel tcg -cpu max -m 256 -smp 1 -nodefaults -no-user-config -display none -no-reboot \
+ip netns exec $id-dut qemu-system-x86_64 -machine pc -accel tcg -cpu max,-erms,-fsrm -m 256 -smp 1 -nodefaults -no-user-config -display none -no-reboot \
   -kernel $img/vmlinux -initrd $img/initramfs.cpio -append "$append panic=1" -chardev pipe,id=con,path=$d/con -serial chardev:con \
   -netdev tap,id=lan,ifname=${id}l,script=no,downscript=no -device virtio-net-pci,netdev=lan,mac=52:54:00:4c:41:4e \
   -netdev tap,id=wan,ifname=${id}w,script=no,downscript=no -device virtio-net-pci,netdev=wan,mac=52:54:00:57:41:4e &

@@ -77,9 +77,9 @@ export async function runScenario(ctx: ScenarioContext): Promise<ScenarioReport>
     for (const w of boot.warnings) ctx.onWarning(w);
 
     const platform: Platform = await step('platform', async () => preparePlatform(s, await target.platform(s, dut), dut, report));
+    // The hosts' side (host ip/tc) and the DUT's own (its console) need nothing of each other.
     await step('wire', async () => {
-      await lab.wireHosts(report.bottleneck);
-      await platform.configureNetwork(dut.shell);
+      await Promise.all([lab.wireHosts(report.bottleneck), platform.configureNetwork(dut.shell)]);
     });
 
     const { sqmDevices, ruleset } = await step('configure', () => configureDut(s, target, dut, platform, report));

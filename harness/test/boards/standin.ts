@@ -130,7 +130,7 @@ echo "Commencing upgrade. Closing all shell sessions."
   const serial = o.serial === 'pty' ? 'pty' : `tcp:127.0.0.1:${o.tcpPort},server=on,wait=off`;
   const append = 'console=ttyS0 panic=1 quiet';
   const qemu = [
-    'qemu-system-x86_64', '-name', `hil-standin-${o.id}`, '-machine', 'q35', '-accel', 'tcg', '-cpu', 'max', '-m', '256', '-smp', '1',
+    'qemu-system-x86_64', '-name', `hil-standin-${o.id}`, '-machine', 'q35', '-accel', 'tcg', '-cpu', 'max,-erms,-fsrm', '-m', '256', '-smp', '1',
     '-nodefaults', '-no-user-config', '-display', 'none',
     ...(o.flash ? ['-drive', `file=${join(dir, 'flash.img')},format=raw,if=virtio`] : []),
     '-kernel', image.kernel!, '-initrd', initrd, '-append', append, '-serial', serial,
