@@ -82,7 +82,8 @@ export async function startAgent(con: DutConsole, exec: boolean): Promise<void> 
   con.write(`cat > /tmp/hil-agent <<'${END}'\r`);
   for (const line of agent.split('\n')) con.write(`${line}\r`);
   con.write(`${END}\r`);
-  con.write(`${exec ? 'exec ' : ''}sh /tmp/hil-agent\r`);
+  // A board's shell outlives the agent: the file goes with it, as the board was found.
+  con.write(exec ? 'exec sh /tmp/hil-agent\r' : 'sh /tmp/hil-agent; rm -f /tmp/hil-agent\r');
 }
 
 export { ENTER, PROMPT, LOGIN, PANIC };

@@ -1,8 +1,8 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { LoginError, openwrtLogin } from '../../src/targets/openwrt-login.js';
+import { LoginError, openwrtLogin, startAgent } from '../../src/targets/openwrt-login.js';
 import { PtyConsole } from '../../src/targets/pty-console.js';
 import { ConsoleShell } from '../../src/targets/shell-protocol.js';
 
@@ -20,6 +20,7 @@ read -r _
 export PS1='root@OpenWrt:~# '
 exec busybox sh -i
 `);
+const boardShell = script('board.sh', "export PS1='root@board:~# '\nexec busybox sh -i\n");
 const loginConsole = script('login.sh', "printf 'OpenWrt login: '\nsleep 30\n");
 
 let con: PtyConsole | undefined;
@@ -46,5 +47,22 @@ describe('OpenWrt console login', () => {
     const e = await openwrtLogin(con, 10_000).catch((x: Error) => x);
     expect(e).toBeInstanceOf(LoginError);
     expect((e as Error).message).toMatch(/boots to a login prompt, not OpenWrt's "Please press Enter to activate this console."/);
+  });
+
+  it('on a board the agent leaves nothing behind when it ends: neither itself nor its stderr file', async () => {
+    con = new PtyConsole('busybox', ['sh', boardShell], join(dir, 'board.log'));
+    const shell = new ConsoleShell(con, 5000);
+    await startAgent(con, false);
+    await shell.waitReady(10_000);
+    // The agent evaluates commands in its own shell: $$ is its pid, which names its stderr file.
+    const r = await shell.run('echo $$; echo err >&2');
+    const errFile = join(tmpdir(), `.hil-stderr.${r.stdout.trim()}`);
+    expect(r.stderr).toBe('err\n');
+    expect(existsSync(errFile)).toBe(true);
+    expect(existsSync('/tmp/hil-agent')).toBe(true);
+    con.write('hil-bye P stty sane; exit 0\n'); // what a board DUT's stop says
+    for (let i = 0; i < 50 && (existsSync('/tmp/hil-agent') || existsSync(errFile)); i++) await new Promise((res) => setTimeout(res, 100));
+    expect(existsSync('/tmp/hil-agent')).toBe(false);
+    expect(existsSync(errFile)).toBe(false);
   });
 });
