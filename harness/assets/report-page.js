@@ -101,6 +101,7 @@
     if (s.offload.missing) texts.push(`missing modules: ${s.offload.missing.hint || `${s.offload.missing.modules.join(', ')} (${s.offload.missing.package}: ${s.offload.missing.install})`}`);
     for (const d of (s.firewall && s.firewall.differences) || []) texts.push(`firewall not as rendered: ${d}`);
     for (const t of s.kernelLog.trouble) texts.push('kernel log: ' + t);
+    for (const w of s.warnings || []) texts.push('warning: ' + w);
     for (const a of (s.attempts || []).slice(0, -1)) texts.push(`attempt ${a.attempt}: ${a.status}${a.reason ? ' (' + a.reason + ')' : ''}`);
     return texts.length ? el('pre', { class: 'kernel' }, texts.join('\n')) : null;
   }

@@ -40,6 +40,7 @@ export function consoleReporter(out: NodeJS.WritableStream = process.stdout, err
       for (const s of r.scenarios) {
         lines.push(`${(s.flaky ? 'FLAKY' : s.status.toUpperCase()).padEnd(7)} ${s.name.padEnd(20)} ${(s.durationMs / 1000).toFixed(1).padStart(5)} s  ${s.accel ?? ''}  ${s.boot ? `${s.boot.kind.padEnd(8)} ${(s.boot.ms / 1000).toFixed(2)} s` : ''}  offload ${s.offload.requested} -> ${s.offload.effective ?? '-'}${s.offload.fallback ? ' (fallback warned)' : ''}${s.flows.length ? `  flows ${flowStates(s)}` : ''}`);
         if (s.reason) lines.push(`        ${s.reason}`);
+        for (const w of s.warnings ?? []) lines.push(`        warning: ${w}`);
         for (const a of (s.attempts ?? []).slice(0, -1)) lines.push(`        attempt ${a.attempt}: ${a.status.toUpperCase()}${a.reason ? ` (${a.reason})` : ''}${a.transcript ? `, transcript ${a.transcript}` : ''}`);
         if (s.firewall && !s.firewall.loaded) {
           lines.push(s.firewall.present

@@ -27,6 +27,7 @@ export async function annotations(r: RunReport, cwd = process.cwd()): Promise<st
     } else if (s.status === 'error') {
       out.push(cmd('error', 1, `${s.name}: error`, s.reason ?? 'error'));
     }
+    for (const w of s.warnings ?? []) out.push(cmd('warning', 1, `${s.name}: warning`, w));
     if (s.flaky) {
       out.push(cmd('warning', 1, `${s.name}: flaky`, `passed on attempt ${s.attempts!.length} of ${s.attempts!.length}; earlier: ${s.attempts!.slice(0, -1).map((a) => `${a.status}${a.reason ? ` (${a.reason})` : ''}`).join('; ')}`));
     }

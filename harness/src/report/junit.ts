@@ -29,6 +29,7 @@ function testcase(s: ScenarioReport): string {
     `accel: ${s.accel ?? '-'}${s.boot ? `, boot ${s.boot.kind} ${s.boot.ms} ms` : ''}`,
     `offload: requested ${s.offload.requested}, effective ${s.offload.effective ?? '-'}${s.offload.warning ? `, warning ${JSON.stringify(s.offload.warning)}` : ''}`,
     ...(s.attempts ?? []).slice(0, -1).map((a) => `attempt ${a.attempt}: ${a.status}${a.reason ? ` (${a.reason})` : ''}${a.transcript ? `, transcript ${a.transcript}` : ''}`),
+    ...(s.warnings ?? []).map((w) => `warning: ${w}`),
     ...s.assertions.map((a) => `${a.passed ? 'ok  ' : 'FAIL'} ${a.name}: expected ${a.expected}; actual ${a.actual}`),
     s.transcript ? `console transcript: ${s.transcript}` : '',
   ].filter(Boolean).join('\n');

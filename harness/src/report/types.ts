@@ -147,7 +147,7 @@ export interface ScenarioReport {
   transcript: string | null;
   /** The conntrack sampler during traffic: how many samples and how long they took. */
   sampling?: { samples: number; medianMs: number; maxMs: number };
-  /** What went wrong beside the verdict: a console transcript cut short by a full disk, say. */
+  /** What went wrong beside the verdict, told as it came and shown by every reporter: a snapshot QEMU could not restore, a kernel log that could not be read, a console transcript cut short by a full disk. */
   warnings?: string[];
   /** With --retries, when the first attempt failed: every attempt, the last one being this report. */
   attempts?: Attempt[];

@@ -58,6 +58,8 @@ export interface CollectInput {
   t0: number;
   sampler: Sampler;
   runs: TrafficRun[];
+  /** A warning for the run's output and the report. */
+  warn: (text: string) => void;
   /** With SQM: the shaped devices and their counters before the traffic. */
   shaper?: { devices: SqmDevices; before: Map<string, QdiscStats> };
 }
@@ -97,7 +99,7 @@ export async function collect(o: CollectInput): Promise<void> {
   const unread = kernelLog.error && `the kernel log could not be read (${kernelLog.error})`;
   if (unread) {
     report.kernelLog.error = kernelLog.error!;
-    (report.warnings ??= []).push(`${unread}: it is not judged`);
+    o.warn(`${unread}: it is not judged`);
   }
   if (s.firewall.forwardLog) report.forwardLog = unread ? { error: unread } : forwardLogs(report.flows, runs, kernelLog.lines, report.timeline);
   const fwd = forwardPackets(final.ruleset);

@@ -43,6 +43,11 @@ export async function runScenario(ctx: ScenarioContext): Promise<ScenarioReport>
   let kept = false;
   const dir = join(ctx.outDir, s.name);
   let current = 'start';
+  // Told as it comes and kept in the report (its pages, JUnit, annotations), in one place.
+  const warn = (text: string) => {
+    (report.warnings ??= []).push(text);
+    ctx.onWarning(text);
+  };
   const step = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
     if (signal.aborted) throw new Error(`interrupted (${String(signal.reason ?? 'signal')}) before ${name}`);
     current = name;
@@ -74,7 +79,7 @@ export async function runScenario(ctx: ScenarioContext): Promise<ScenarioReport>
     report.accelReason = dut.accelReason;
     report.boot = boot;
     ctx.onStep('boot', `${dut.accel} ${boot.kind} ${(dut.bootMs / 1000).toFixed(1)} s`);
-    for (const w of boot.warnings) ctx.onWarning(w);
+    for (const w of boot.warnings) warn(w);
 
     const platform: Platform = await step('platform', async () => preparePlatform(s, await target.platform(s, dut), dut, report));
     // The hosts' side (host ip/tc) and the DUT's own (its console) need nothing of each other.
@@ -152,7 +157,7 @@ export async function runScenario(ctx: ScenarioContext): Promise<ScenarioReport>
       if (probe && latencyCfg) report.latency = await probe.stop(t0Epoch, endEpoch, latencyCfg.warmupMs);
       if (sampler.errors.length) throw new Error(`sampling failed: ${sampler.errors[0]}`);
 
-      await step('collect', () => collect({ s, dut, platform, report, dir, t0, sampler, runs, shaper: sqmDevices && qdiscsBefore && { devices: sqmDevices, before: qdiscsBefore } }));
+      await step('collect', () => collect({ s, dut, platform, report, dir, t0, sampler, runs, warn, shaper: sqmDevices && qdiscsBefore && { devices: sqmDevices, before: qdiscsBefore } }));
     };
     if (ctx.measureGate) {
       if (ctx.measureGate.activeCount >= ctx.measureGate.concurrency) ctx.onStep('queued', 'waiting for a measurement slot');
@@ -183,8 +188,7 @@ export async function runScenario(ctx: ScenarioContext): Promise<ScenarioReport>
     const problems = kept ? [] : await teardown.runAll();
     const te = live?.dut.console.transcriptError;
     if (te) {
-      (report.warnings ??= []).push(`console transcript incomplete: ${te}`);
-      ctx.onWarning(`console transcript incomplete: ${te}`);
+      warn(`console transcript incomplete: ${te}`);
     }
     if (problems.length) {
       report.status = 'error';

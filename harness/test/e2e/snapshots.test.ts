@@ -44,6 +44,8 @@ describe('snapshots, end to end', () => {
     const s = await once(snaps);
     expect(s.boot).toMatchObject({ kind: 'cold', snapshot: { action: 'saved' } });
     expect(s.boot!.warnings.join('\n')).toMatch(new RegExp(`QEMU could not restore snapshot ${key} .*: deleted, booting cold`));
+    // The scenario's warnings (what every reporter shows) carry it too.
+    expect(s.warnings).toContainEqual(expect.stringMatching(new RegExp(`^QEMU could not restore snapshot ${key} .*: deleted, booting cold$`)));
     expect(JSON.parse(readFileSync(metaFile, 'utf8')).sha256).toBe(sha(state));
     expect((await once(snaps)).boot).toMatchObject({ kind: 'snapshot', snapshot: { action: 'restored' } });
     expect(await leftovers(snaps)).toEqual([]);

@@ -18,16 +18,18 @@ describe('GitHub annotations', () => {
     expect(a[0]).toMatch(/^::error file=harness\/test\/fixtures\/failing-scenario\.yaml,line=6,title=failing-scenario%3A flows\.state::expected all data streams \(at least 1\) last seen in state none; actual tcp 192\.168\.1\.2:\d+ -> 10\.99\.0\.1:5201: sw$/);
   });
 
-  it('errors point at the file, flaky passes are warnings, newlines never break a command', async () => {
+  it('errors point at the file, flaky passes and a scenario\'s warnings are warnings, newlines never break a command', async () => {
     const s = real.scenarios[0]!;
     const r: RunReport = { ...real, scenarios: [
       { ...s, status: 'error', reason: 'boot failed:\nkernel panic' },
       { ...s, flaky: true, attempts: [{ attempt: 1, status: 'failed', durationMs: 1, reason: 'flows.state: x', transcript: null }, { attempt: 2, status: 'passed', durationMs: 1, transcript: null }] },
+      { ...s, warnings: ['QEMU could not restore snapshot abc (exit 1): deleted, booting cold'] },
     ] };
     const a = await annotations(r, root);
     expect(a).toEqual([
       '::error file=scenarios/sw-offload.yaml,line=1,title=sw-offload%3A error::boot failed:%0Akernel panic',
       '::warning file=scenarios/sw-offload.yaml,line=1,title=sw-offload%3A flaky::passed on attempt 2 of 2; earlier: failed (flows.state: x)',
+      '::warning file=scenarios/sw-offload.yaml,line=1,title=sw-offload%3A warning::QEMU could not restore snapshot abc (exit 1): deleted, booting cold',
     ]);
   });
 });

@@ -29,6 +29,14 @@ describe('junit', () => {
   });
 });
 
+describe('junit warnings', () => {
+  it('a scenario\'s warnings are in its system-out', () => {
+    const w = 'the kernel log could not be read (dmesg: klogctl: Operation not permitted): it is not judged';
+    const x = junitXml({ version: 1, runId: 'r3', startedAt: '2026-12-03T00:00:00.000Z', durationMs: 1, host: { node: 'v20', jobs: 1 }, scenarios: [{ ...base, warnings: [w] }] });
+    expect(x).toContain(`<system-out>accel: tcg, boot cold 3000 ms\noffload: requested sw, effective sw\nwarning: ${w}\n`);
+  });
+});
+
 describe('junit with retries', () => {
   const run = (scenarios: ScenarioReport[]): RunReport => ({ version: 1, runId: 'r2', startedAt: '2026-12-01T00:00:00.000Z', durationMs: 1, host: { node: 'v20', jobs: 1 }, scenarios });
   const attempt = (n: number, status: ScenarioReport['status'], reason?: string) => ({ attempt: n, status, durationMs: 5, reason, transcript: `reports/x/a.attempt-${n}/console.log` });
