@@ -20,14 +20,23 @@ export interface Iperf3Result {
 
 type J = Record<string, any>;
 
+const readJson = (text: string): J | undefined => {
+  try {
+    return JSON.parse(text) as J;
+  } catch {
+    return undefined;
+  }
+};
+const noJson = (text: string): Iperf3Result =>
+  ({ protocol: 'tcp', streams: [], bytesSent: 0, bytesReceived: 0, bitsPerSecond: 0, intervals: [], error: `no JSON from iperf3: ${text.trim().slice(0, 200)}` });
+
 /** iperf3 -J output (client or server). */
 export function parseIperf3(text: string): Iperf3Result {
-  let j: J;
-  try {
-    j = JSON.parse(text) as J;
-  } catch {
-    return { protocol: 'tcp', streams: [], bytesSent: 0, bytesReceived: 0, bitsPerSecond: 0, intervals: [], error: `no JSON from iperf3: ${text.trim().slice(0, 200)}` };
-  }
+  const j = readJson(text);
+  return j ? fromJson(j) : noJson(text);
+}
+
+function fromJson(j: J): Iperf3Result {
   const protocol = String(j.start?.test_start?.protocol ?? 'TCP').toLowerCase() === 'udp' ? 'udp' : 'tcp';
   const streams: Iperf3Stream[] = (j.start?.connected ?? []).map((c: J) => ({
     local: { host: normalizeIp(String(c.local_host)), port: Number(c.local_port) },
@@ -61,15 +70,12 @@ export function streamTuple(s: Iperf3Stream): Tuple {
  * and the rate from the client's elapsed time (the server's stops at its last whole interval).
  */
 export function stoppedResult(clientText: string, serverText: string, direction: 'upload' | 'download'): Iperf3Result {
-  const client = parseIperf3(clientText);
+  const cj = readJson(clientText);
+  if (!cj) return noJson(clientText);
+  const client = fromJson(cj);
   if (!client.streams.length) return client;
-  let cj: J, sj: J;
-  try {
-    cj = JSON.parse(clientText) as J;
-    sj = JSON.parse(serverText) as J;
-  } catch {
-    return { ...client, error: `iperf3 stopped early, but the server's JSON is unreadable: ${serverText.trim().slice(0, 200)}` };
-  }
+  const sj = readJson(serverText);
+  if (!sj) return { ...client, error: `iperf3 stopped early, but the server's JSON is unreadable: ${serverText.trim().slice(0, 200)}` };
   const [sender, receiver] = direction === 'upload' ? [cj, sj] : [sj, cj];
   const bytesSent = Number(sender.end?.sum_sent?.bytes ?? 0);
   const bytesReceived = Number(receiver.end?.sum_received?.bytes ?? 0);
