@@ -63,6 +63,23 @@ export async function takeSnapshot(shell: Shell, platform: Platform, t0: number,
   };
 }
 
+export interface SamplerOptions {
+  shell: Shell;
+  platform: Platform;
+  /** What sample times count from (performance.now()). */
+  t0: number;
+  intervalMs: number;
+  /** Read the shapers' counters on full samples too (SQM runs: drops on the timeline). */
+  qdiscs?: boolean;
+  /** Told each sample as it comes back, before the next is asked (adaptive traffic decides there). */
+  onSample?: (s: Snapshot) => Promise<void>;
+  /**
+   * The ruleset as last read: full samples then come FULL_EVERY samples after it. Absent, or
+   * with qdiscs (the shapers' counters at the start), the first sample is a full one.
+   */
+  startRuleset?: Ruleset;
+}
+
 /**
  * Samples until stopped; one sample at a time, `intervalMs` apart at most. Every
  * FULL_EVERY-th sample reads the ruleset too (counters for the timeline); the others read
@@ -82,19 +99,8 @@ export class Sampler {
   /** Resolves if sampling gave up (the DUT stopped answering): the traffic is pointless then. */
   readonly gaveUp = new Promise<void>((r) => (this.giveUp = r));
 
-  constructor(
-    private readonly shell: Shell, private readonly platform: Platform, private readonly t0: number, private readonly intervalMs: number,
-    /** Read the shapers' counters on full samples too (SQM runs: drops on the timeline). */
-    private readonly qdiscs = false,
-    /** Told each sample as it comes back, before the next is asked (adaptive traffic decides there). */
-    private readonly onSample?: (s: Snapshot) => Promise<void>,
-    /**
-     * The ruleset as last read: full samples then come FULL_EVERY samples after it. Absent, or
-     * with qdiscs (the shapers' counters at the start), the first sample is a full one.
-     */
-    startRuleset?: Ruleset,
-  ) {
-    this.startRuleset = qdiscs ? undefined : startRuleset;
+  constructor(private readonly o: SamplerOptions) {
+    this.startRuleset = o.qdiscs ? undefined : o.startRuleset;
   }
 
   /**
@@ -105,7 +111,7 @@ export class Sampler {
   async start(): Promise<void> {
     const began = performance.now();
     await this.tick();
-    this.loop = periodic(this.intervalMs, () => this.tick(), this.intervalMs - (performance.now() - began));
+    this.loop = periodic(this.o.intervalMs, () => this.tick(), this.o.intervalMs - (performance.now() - began));
   }
 
   private async tick(): Promise<boolean | void> {
@@ -115,11 +121,11 @@ export class Sampler {
       const n = this.samples.length + 1;
       const sinceFull = this.samples.length + (this.startRuleset ? 1 : 0);
       const snap = ruleset && sinceFull % FULL_EVERY !== 0
-        ? await takeConntrack(this.shell, this.t0, ruleset, n)
-        : await takeSnapshot(this.shell, this.platform, this.t0, this.qdiscs, true, n);
+        ? await takeConntrack(this.o.shell, this.o.t0, ruleset, n)
+        : await takeSnapshot(this.o.shell, this.o.platform, this.o.t0, Boolean(this.o.qdiscs), true, n);
       this.samples.push(snap);
       this.durations.push(performance.now() - began);
-      await this.onSample?.(snap);
+      await this.o.onSample?.(snap);
       return;
     } catch (e) {
       this.errors.push((e as Error).message);

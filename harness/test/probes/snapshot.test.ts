@@ -26,9 +26,10 @@ async function sample(shell: Shell, n: number, startRuleset?: ReturnType<typeof 
   let seen = 0;
   let done!: () => void;
   const enough = new Promise<void>((r) => (done = r));
-  const sampler = new Sampler(shell, platform, performance.now(), 1, qdiscs, async () => {
+  const onSample = async () => {
     if (++seen === n) done();
-  }, startRuleset);
+  };
+  const sampler = new Sampler({ shell, platform, t0: performance.now(), intervalMs: 1, qdiscs, onSample, startRuleset });
   await sampler.start();
   await enough;
   await sampler.stop();
@@ -76,7 +77,7 @@ describe('Sampler', () => {
         await new Promise((r) => setTimeout(r, 40));
         return run(c);
       };
-      const sampler = new Sampler(shell, platform, performance.now(), 300, false, undefined, parseNftJson(fixture('nft-ruleset-none.json')));
+      const sampler = new Sampler({ shell, platform, t0: performance.now(), intervalMs: 300, startRuleset: parseNftJson(fixture('nft-ruleset-none.json')) });
       const t0 = performance.now();
       await vi.advanceTimersByTimeAsync(0);
       const started = sampler.start();
