@@ -4,6 +4,7 @@
 //          pexpect loop against a shell measures: a line in, the same line back), over the same pty
 // Prints one JSON line; PROFILE=x86-64 (a qemu/ profile) and APPEND=... (kernel arguments in
 // place of the profile's) compare consoles, e.g. APPEND="console=ttyS0 quiet" for 9600 baud.
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadDefaultImage } from '../harness/dist/images/default-image.js';
@@ -13,8 +14,10 @@ import { bootQemu } from '../harness/dist/targets/qemu.js';
 const N = 50;
 const profile = await loadProfile(process.env.PROFILE ?? 'x86-64');
 if (process.env.APPEND) profile.append = process.env.APPEND;
+// The transcript is the bench's own scratch: nothing reads it after.
+const scratch = mkdtempSync(join(tmpdir(), 'hil-bench-rtt-'));
 const dut = await bootQemu({ name: 'hil-bench-rtt', profile, image: await loadDefaultImage(),
-  accel: { accel: 'tcg', reason: 'bench' }, taps: {}, transcript: join(tmpdir(), 'hil-bench-rtt.log'), bootTimeoutMs: 60000, commandTimeoutMs: 5000 });
+  accel: { accel: 'tcg', reason: 'bench' }, taps: {}, transcript: join(scratch, 'console.log'), bootTimeoutMs: 60000, commandTimeoutMs: 5000 });
 const median = (t) => +t.slice().sort((a, b) => a - b)[Math.floor(t.length / 2)].toFixed(2);
 const p90 = (t) => +t.slice().sort((a, b) => a - b)[Math.floor(t.length * 0.9)].toFixed(2);
 try {
@@ -56,4 +59,5 @@ try {
   }));
 } finally {
   await dut.stop();
+  rmSync(scratch, { recursive: true, force: true });
 }
