@@ -82,6 +82,20 @@ describe('maintainer workflow', () => {
     expect(await a.exited).toBe(0);
     expect((await hil(['sessions'])).stdout).toContain(id);
 
+    // A terminal that goes away under hil attach (its master closed, then SIGHUP): attach ends
+    // cleanly, and the kept lab and its console are as they were for the next attach.
+    const b = onTerminal(['attach', id]);
+    await b.waitFor(/attached to /);
+    (b.p as unknown as { destroy(): void }).destroy();
+    expect(await b.exited).toBe(0);
+    expect((await hil(['sessions'])).stdout).toContain(id);
+    const c = onTerminal(['attach', id]);
+    await c.waitFor(/attached to /);
+    c.p.write('\r');
+    await c.waitFor(/dut# /);
+    c.p.write('\x1d');
+    expect(await c.exited).toBe(0);
+
     expect((await hil(['down', id.replace(/-failing-scenario$/, '')])).stdout).toMatch(/down: .* \(failing-scenario\)/);
     const r = await run;
     expect(r.exitCode).toBe(1);
