@@ -1,14 +1,10 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { consoleReporter } from '../../src/report/console.js';
-import type { RunReport, ScenarioReport } from '../../src/report/types.js';
+import type { RunReport } from '../../src/report/types.js';
 import type { Scenario } from '../../src/scenario/schema.js';
+import { passedReport } from './scenario-report.js';
 
-const scenario: ScenarioReport = {
-  name: 'sw-offload', file: 'scenarios/sw-offload.yaml', status: 'passed', durationMs: 4200, accel: 'tcg', boot: { kind: 'snapshot', ms: 470, guest: {} },
-  offload: { requested: 'sw', effective: 'sw', fallback: false, warning: null, kernelError: null },
-  flows: [], traffic: [], timeline: [], kernelLog: { trouble: [] }, steps: [], transcript: null, assertions: [],
-};
 const text = (s: PassThrough) => String(s.read() ?? '');
 
 describe('console reporter', () => {
@@ -19,7 +15,7 @@ describe('console reporter', () => {
     const w = 'QEMU could not restore snapshot abc (exit 1): deleted, booting cold';
     r.onWarning?.({ name: 'sw-offload' } as Scenario, w);
     expect(text(err)).toBe(`  sw-offload warning: ${w}\n`);
-    const run: RunReport = { version: 1, runId: 'r1', startedAt: '2026-12-03T00:00:00.000Z', durationMs: 5000, host: { node: 'v20', jobs: 1 }, scenarios: [{ ...scenario, warnings: [w] }] };
+    const run: RunReport = { version: 1, runId: 'r1', startedAt: '2026-12-03T00:00:00.000Z', durationMs: 5000, host: { node: 'v20', jobs: 1 }, scenarios: [{ ...passedReport, warnings: [w] }] };
     await r.onRunEnd?.(run);
     expect(text(out)).toMatch(new RegExp(`^PASSED  sw-offload .*\\n {8}warning: ${w.replace(/[()]/g, '\\$&')}\\n`, 'm'));
   });

@@ -1,13 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { junitXml } from '../../src/report/junit.js';
 import type { RunReport, ScenarioReport } from '../../src/report/types.js';
-
-const base: ScenarioReport = {
-  name: 'sw-offload', file: 'scenarios/sw-offload.yaml', status: 'passed', durationMs: 7300, accel: 'tcg', boot: { kind: 'cold', ms: 3000, guest: {} },
-  offload: { requested: 'sw', effective: 'sw', fallback: false, warning: null, kernelError: null },
-  flows: [], traffic: [], timeline: [], kernelLog: { trouble: [] }, steps: [], transcript: 'reports/x/sw-offload/console.log',
-  assertions: [{ name: 'offload.effective', passed: true, expected: 'sw', actual: 'sw' }],
-};
+import { passedReport as base } from './scenario-report.js';
 
 describe('junit', () => {
   it('one testcase per scenario; failures say expected and actual; errors and skips kept apart', () => {
