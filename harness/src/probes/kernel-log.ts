@@ -6,8 +6,9 @@ export interface KernelLogLine {
   text: string;
 }
 
-// NETDEV WATCHDOG: a device's transmit queue stayed stopped past its timeout (Debian's 6.1 says so without a WARNING).
-const TROUBLE = ['BUG:', 'WARNING:', 'Oops', 'general protection fault', 'Kernel panic', 'Call Trace:', 'RIP: ', 'NETDEV WATCHDOG'];
+/** A device's transmit queue stayed stopped past its timeout (Debian's 6.1 says so without a WARNING). */
+export const TX_TIMEOUT = 'NETDEV WATCHDOG';
+const TROUBLE = ['BUG:', 'WARNING:', 'Oops', 'general protection fault', 'Kernel panic', 'Call Trace:', 'RIP: ', TX_TIMEOUT];
 export const KERNEL_TROUBLE = new RegExp(`\\b(${TROUBLE.join('|')})`);
 
 const ere = (s: string) => s.replace(/[.[\]()*+?{}|^$\\]/g, '\\$&');

@@ -20,6 +20,7 @@ import type { MissingModules } from '../platforms/offload-modules.js';
 import type { DeviceAnswer } from '../probes/flow-block.js';
 import type { NetdevsimPorts } from '../platforms/netdevsim.js';
 import type { RulesetSummary } from '../probes/fw4-ruleset.js';
+import type { TxRingReport } from '../targets/tx-rings.js';
 
 // Shapes the parts own, named here too for the readers of report.json.
 export type { Assertion, BoardReport, BootReport, EngineCounters };
@@ -141,8 +142,14 @@ export interface ScenarioReport {
   accounting?: AccountingReport;
   assertions: Assertion[];
   timeline: TimelinePoint[];
-  /** error: the kernel log could not be read (no verdict on it then). */
-  kernelLog: { trouble: string[]; error?: string };
+  /**
+   * error: the kernel log could not be read (no verdict on it then). txRings: after a transmit
+   * queue timeout on an emulated DUT, its NICs' transmit rings as QEMU saw them (or why they
+   * could not be read).
+   */
+  kernelLog: { trouble: string[]; error?: string; txRings?: TxRingReport[] | { error: string } };
+  /** A fault of the lab, not of the system under test (QEMU stopped a NIC): the scenario errs, its verdicts say nothing of the firmware. */
+  labFault?: string;
   steps: StepTiming[];
   transcript: string | null;
   /** The conntrack sampler during traffic: how many samples and how long they took. */

@@ -17,6 +17,7 @@ import type { ScenarioReport, TimelinePoint } from '../report/types.js';
 import type { Ruleset } from '../probes/nft.js';
 import type { Scenario } from '../scenario/schema.js';
 import type { ConsoleDut } from '../targets/types.js';
+import { checkLabFault } from './lab-fault.js';
 import type { TrafficRun } from '../traffic/iperf3.js';
 import { byDevice, forwardLogs, qdiscDeltas } from './caveat-probes.js';
 import { floodAssertions } from './flood-step.js';
@@ -96,6 +97,7 @@ export async function collect(o: CollectInput): Promise<void> {
   if (report.board) report.board.portCounters = await readPortCounters(dut.shell, platform.bin.ethtool, [platform.devices.lan, platform.devices.wan]);
   const kernelLog = await readKernelLog(dut.shell, platform.bin.dmesg, s.firewall.forwardLog ? [TRAFFIC_MARK, FORWARD_LOG_PREFIX] : []);
   report.kernelLog.trouble = kernelTrouble(kernelLog.lines).map((l) => l.text);
+  await checkLabFault(dut, report, o.warn);
   const unread = kernelLog.error && `the kernel log could not be read (${kernelLog.error})`;
   if (unread) {
     report.kernelLog.error = kernelLog.error!;

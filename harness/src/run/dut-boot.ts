@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { copyFile, mkdir, readFile, rm } from 'node:fs/promises';
+import { copyFile, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BootReport } from '../report/types.js';
 import { snapshotKey } from '../snapshots/key.js';
@@ -13,7 +13,6 @@ import { printfEscape } from '../targets/push-file.js';
 
 /** A restore answers in well under a second; one that has not after this is treated as refused. */
 const RESTORE_TIMEOUT_MS = 15_000;
-const QMP_DIR = process.env.HIL_QMP_DIR ?? '/run/offload-hil/qmp';
 
 /** What a disk-image DUT needs besides its QEMU options (OpenWrt images). */
 export interface DiskPlan {
@@ -136,8 +135,8 @@ export class DutBooter {
   }
 
   async boot(o: QemuBootOptions, plan: DiskPlan = { bases: [] }): Promise<{ dut: QemuDut; boot: BootReport }> {
-    const cold = async (qmpSocket?: string) => {
-      const dut = await bootOnLayers(o, plan.bases, plan.varsTemplate, (image) => bootQemu({ ...o, image, qmpSocket }));
+    const cold = async () => {
+      const dut = await bootOnLayers(o, plan.bases, plan.varsTemplate, (image) => bootQemu({ ...o, image }));
       try {
         const t = performance.now();
         await plan.prepare?.(dut);
@@ -192,23 +191,13 @@ export class DutBooter {
       return this.boot(o);
     }
     try {
-      await mkdir(QMP_DIR, { recursive: true });
-      const qmpSocket = join(QMP_DIR, `${o.name}.sock`);
-      const dut = await cold(qmpSocket).catch(async (e) => {
-        await rm(qmpSocket, { force: true });
-        throw e;
-      });
-      const stop = dut.stop;
-      dut.stop = async () => {
-        await stop();
-        await rm(qmpSocket, { force: true });
-      };
+      const dut = await cold();
       const boot: BootReport = { kind: 'cold', ms: Math.round(dut.bootMs), guest: dut.banner, snapshot: { key: k.key, action: 'none' }, warnings };
       const partial = await store.partialPath(k.key);
       const layers: Record<string, string> = {};
       const disks = dut.image.disks?.slice(-plan.bases.length) ?? [];
       try {
-        const saveMs = await saveVmState(qmpSocket, partial, async () => {
+        const saveMs = await saveVmState(dut.qmpSocket, partial, async () => {
           for (const [n, d] of (plan.bases.length ? disks : []).entries()) {
             layers[`disk${n}.qcow2`] = `${partial}.disk${n}`;
             await execOk('cp', ['--sparse=always', d, layers[`disk${n}.qcow2`]!]);

@@ -20,6 +20,7 @@ import { createLab, NotApplicable, targetFor } from './dut-target.js';
 import { configureDut } from './configure-step.js';
 import { collect, forwardPackets } from './collect-step.js';
 import { TrafficStop } from './traffic-stop.js';
+import { verdictStatus } from './verdict-status.js';
 import { expectationsFor } from '../expect/for-kernel.js';
 
 const BASE_PORT = 5201;
@@ -165,15 +166,7 @@ export async function runScenario(ctx: ScenarioContext): Promise<ScenarioReport>
     } else {
       await measure();
     }
-    report.status = report.assertions.every((a) => a.passed) ? 'passed' : 'failed';
-    // A stream no sample ever looked at says nothing about offloading: the host was too
-    // busy to observe the DUT (too many labs at once, traffic too short). Not a verdict.
-    const unseen = report.flows.filter((f) => f.samplesWhileRunning === 0);
-    if (report.status === 'failed' && unseen.length) {
-      const took = report.sampling ? `; samples took up to ${(report.sampling.maxMs / 1000).toFixed(1)} s` : '';
-      report.status = 'error';
-      report.reason = `the DUT could not be observed: ${unseen.length} data stream(s) ran without a conntrack sample${took}; the host is overloaded (use fewer --jobs or longer traffic)`;
-    }
+    Object.assign(report, verdictStatus(report));
   } catch (e) {
     report.status = e instanceof NotApplicable ? 'skipped' : 'error';
     const msg = (e as Error).message;

@@ -20,6 +20,9 @@ export interface QemuArgsInput {
   incoming?: string;
 }
 
+/** The NIC's QEMU device id: QMP finds its virtio rings by it (targets/tx-rings.ts). */
+export const nicId = (role: NicRole): string => `nic-${role}`;
+
 /** Quotes for the /bin/sh that QEMU's exec: migration runs. */
 export const shQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
@@ -65,7 +68,7 @@ export function qemuArgs(i: QemuArgsInput): string[] {
     const tap = i.taps[nic.role];
     if (!tap) continue;
     args.push('-netdev', `tap,id=${nic.role},ifname=${tap},script=no,downscript=no`);
-    args.push('-device', `${i.profile.nic},netdev=${nic.role},mac=${nic.mac}`);
+    args.push('-device', `${i.profile.nic},netdev=${nic.role},mac=${nic.mac},id=${nicId(nic.role)}`);
   }
   return args;
 }

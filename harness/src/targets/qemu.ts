@@ -1,9 +1,15 @@
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { BootImage } from '../images/default-image.js';
 import { PtyConsole } from './pty-console.js';
 import { ConsoleShell } from './shell-protocol.js';
 import { qemuArgs } from './qemu-args.js';
 import type { NicRole, QemuProfile } from './qemu-profile.js';
+import { readTxRings } from './tx-rings.js';
 import type { Accel, Dut } from './types.js';
+
+/** Every QEMU DUT's QMP socket lives here (saving its state, reading its NICs' rings). */
+export const QMP_DIR = process.env.HIL_QMP_DIR ?? '/run/offload-hil/qmp';
 
 export interface QemuBootOptions {
   name: string;
@@ -16,7 +22,7 @@ export interface QemuBootOptions {
   withoutModules?: readonly string[];
   /** offload-hil's kernel flavour (qemu-args). */
   flavour?: string;
-  /** QMP socket, for saving the VM's state later. */
+  /** QMP socket: the caller's own; absent, one in QMP_DIR named for the VM, removed when it stops. */
   qmpSocket?: string;
   /** Start from this saved state; banner is what the guest said when it was saved. */
   restore?: { state: string; banner: Record<string, string> };
@@ -30,14 +36,18 @@ export interface QemuBootOptions {
 
 export interface QemuDut extends Dut {
   console: PtyConsole;
-  qmpSocket?: string;
+  qmpSocket: string;
   /** What it booted from (its disks and firmware variables are this run's own). */
   image: BootImage;
 }
 
 /** Boots (or restores) a QEMU DUT and waits for its agent. On any failure QEMU is gone before this rejects. */
 export async function bootQemu(o: QemuBootOptions): Promise<QemuDut> {
-  const args = qemuArgs({ ...o, accel: o.accel.accel, incoming: o.restore?.state, serialLog: `${o.transcript}.serial` });
+  const ownQmp = !o.qmpSocket;
+  if (ownQmp) await mkdir(QMP_DIR, { recursive: true });
+  const qmpSocket = o.qmpSocket ?? join(QMP_DIR, `${o.name}.sock`);
+  const removeQmp = () => (ownQmp ? rm(qmpSocket, { force: true }) : Promise.resolve());
+  const args = qemuArgs({ ...o, qmpSocket, accel: o.accel.accel, incoming: o.restore?.state, serialLog: `${o.transcript}.serial` });
   const [file, argv] = o.netns ? ['ip', ['netns', 'exec', o.netns, o.profile.binary, ...args]] : [o.profile.binary, args];
   const start = performance.now();
   const con = new PtyConsole(file, argv, o.transcript);
@@ -53,19 +63,25 @@ export async function bootQemu(o: QemuBootOptions): Promise<QemuDut> {
     const bootMs = performance.now() - start;
     con.transcript.ready();
     con.note(`ready after ${bootMs.toFixed(0)} ms (${o.accel.accel}${o.restore ? ', restored' : ''})`);
+    const roles = o.profile.nics.map((n) => n.role).filter((r) => o.taps[r]);
     return {
       shell,
       console: con,
-      qmpSocket: o.qmpSocket,
+      qmpSocket,
       image: o.image,
       accel: o.accel.accel,
       accelReason: o.accel.reason,
       bootMs,
       banner,
-      stop: () => con.kill(),
+      txRings: () => readTxRings(qmpSocket, roles),
+      stop: async () => {
+        await con.kill();
+        await removeQmp();
+      },
     };
   } catch (e) {
     await con.kill();
+    await removeQmp();
     throw e;
   }
 }

@@ -1,5 +1,6 @@
 import { CommandError, type CommandResult } from '../util/exec.js';
 import type { ShowOptions, Transcript } from './transcript.js';
+import type { TxRingReport } from './tx-rings.js';
 
 export interface RunOptions extends ShowOptions {
   timeoutMs?: number;
@@ -41,6 +42,8 @@ export interface Dut {
   bootMs: number;
   /** What the guest itself reported at readiness (kernel release, seconds since its boot). */
   banner: Record<string, string>;
+  /** An emulated DUT's NICs' transmit rings as its emulator sees them (QEMU): whose fault a stalled queue is. */
+  txRings?(): Promise<TxRingReport[]>;
   stop(): Promise<void>;
 }
 
