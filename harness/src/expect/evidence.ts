@@ -51,8 +51,12 @@ export const CLOSE_SLOW_PATH_PACKETS = 24;
 export const SQM_LATENCY_SHARE = 0.8;
 export const SQM_LATENCY_SAMPLES = 20;
 
-/** The default least time of a stream before it may stop early (traffic[].minDuration). */
-export const DEFAULT_MIN_DURATION_S = 1;
+/**
+ * The default least time of a stream before it may stop early (traffic[].minDuration). Short
+ * of the SAMPLES_IN_STATE samples a flow needs (~0.6-0.9 s at 300 ms), so that they, not a
+ * clock, end a short stream.
+ */
+export const DEFAULT_MIN_DURATION_S = 0.5;
 
 export interface TrafficSlot {
   spec: Traffic;

@@ -71,6 +71,15 @@ export interface SamplerOptions {
   intervalMs: number;
   /** Read the shapers' counters on full samples too (SQM runs: drops on the timeline). */
   qdiscs?: boolean;
+  /**
+   * The ruleset's counters matter while the traffic runs (the forward-chain counter, judged
+   * during the traffic and plotted): every FULL_EVERY-th sample reads the ruleset. Without
+   * them or qdiscs, samples after the first ruleset read conntrack alone: nothing changes the
+   * ruleset during the traffic, and a full sample (two nft processes, ~0.6 s in a TCG guest
+   * under load, against ~0.05 s for conntrack) was often one of the three samples that decide
+   * a short stream.
+   */
+  counters?: boolean;
   /** Told each sample as it comes back, before the next is asked (adaptive traffic decides there). */
   onSample?: (s: Snapshot) => Promise<void>;
   /**
@@ -81,11 +90,11 @@ export interface SamplerOptions {
 }
 
 /**
- * Samples until stopped; one sample at a time, `intervalMs` apart at most. Every
- * FULL_EVERY-th sample reads the ruleset too (counters for the timeline); the others read
- * conntrack only, so the guest's single CPU is left to the traffic and samples stay dense.
- * Counted from the ruleset the sampler starts from: the configure step's own reading, when
- * nothing the run does changes the ruleset between them.
+ * Samples until stopped; one sample at a time, `intervalMs` apart at most. With counters or
+ * qdiscs to read, every FULL_EVERY-th sample reads the ruleset too (counters for the
+ * timeline); the others read conntrack only, so the guest's single CPU is left to the traffic
+ * and samples stay dense. Counted from the ruleset the sampler starts from: the configure
+ * step's own reading, when nothing the run does changes the ruleset between them.
  */
 const FULL_EVERY = 3;
 
@@ -120,7 +129,7 @@ export class Sampler {
       const ruleset = this.samples[this.samples.length - 1]?.ruleset ?? this.startRuleset;
       const n = this.samples.length + 1;
       const sinceFull = this.samples.length + (this.startRuleset ? 1 : 0);
-      const snap = ruleset && sinceFull % FULL_EVERY !== 0
+      const snap = ruleset && (!(this.o.counters || this.o.qdiscs) || sinceFull % FULL_EVERY !== 0)
         ? await takeConntrack(this.o.shell, this.o.t0, ruleset, n)
         : await takeSnapshot(this.o.shell, this.o.platform, this.o.t0, Boolean(this.o.qdiscs), true, n);
       this.samples.push(snap);

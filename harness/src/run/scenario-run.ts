@@ -125,7 +125,10 @@ export async function runScenario(ctx: ScenarioContext): Promise<ScenarioReport>
         ...(probe && latencyCfg && { latency: () => probe!.sofar(t0Epoch, latencyCfg.warmupMs) }),
       });
       // Nothing between the configure step's reading and the traffic changes the ruleset.
-      const sampler = new Sampler({ shell: dut.shell, platform, t0, intervalMs: s.sampling.intervalMs, qdiscs: Boolean(sqmDevices), onSample: stopper.onSample, startRuleset: ruleset });
+      const sampler = new Sampler({
+        shell: dut.shell, platform, t0, intervalMs: s.sampling.intervalMs, qdiscs: Boolean(sqmDevices), counters: s.firewall.forwardCounter,
+        onSample: stopper.onSample, startRuleset: ruleset,
+      });
       const fault = parseFault(process.env.HIL_FAULT);
       // A DUT that died or stopped answering ends the traffic at once, not when iperf3 gives up.
       const dead = new AbortController();

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_MIN_DURATION_S } from '../../src/expect/evidence.js';
 import type { RunReport } from '../../src/report/types.js';
 import { leftovers } from './leftovers.js';
 
@@ -57,7 +58,7 @@ describe('hil run, end to end', () => {
     for (const e of ends(coldRep)) expect(e, e.name).toMatchObject({ by: 'duration', why: expect.stringMatching(/^ran its fixed duration \(\d+ s, --fixed-duration\)$/) });
     for (const e of ends(warmRep)) {
       expect(['decided', 'duration'], e.name).toContain(e.by);
-      expect(e.atMs, e.name).toBeGreaterThan(1000);
+      expect(e.atMs, e.name).toBeGreaterThan(DEFAULT_MIN_DURATION_S * 1000);
       if (e.by === 'decided') expect(e.why, e.name).toMatch(/^expectations decided at [\d.]+ s: /);
       else expect(e.why, e.name).toMatch(/^ran its full duration \(\d+ s\)(; undecided at the last sample: .+)?$/);
     }

@@ -22,14 +22,14 @@ class CapturedShell implements Shell {
   }
 }
 
-async function sample(shell: Shell, n: number, startRuleset?: ReturnType<typeof parseNftJson>, qdiscs = false) {
+async function sample(shell: Shell, n: number, startRuleset?: ReturnType<typeof parseNftJson>, qdiscs = false, counters = true) {
   let seen = 0;
   let done!: () => void;
   const enough = new Promise<void>((r) => (done = r));
   const onSample = async () => {
     if (++seen === n) done();
   };
-  const sampler = new Sampler({ shell, platform, t0: performance.now(), intervalMs: 1, qdiscs, onSample, startRuleset });
+  const sampler = new Sampler({ shell, platform, t0: performance.now(), intervalMs: 1, qdiscs, counters, onSample, startRuleset });
   await sampler.start();
   await enough;
   await sampler.stop();
@@ -61,9 +61,20 @@ describe('Sampler', () => {
 
   it('with the shapers\' counters to read, begins with a full sample all the same', async () => {
     const shell = new CapturedShell();
-    await sample(shell, 4, parseNftJson(fixture('nft-ruleset-none.json')), true);
+    await sample(shell, 4, parseNftJson(fixture('nft-ruleset-none.json')), true, false);
     expect(shell.commands.slice(0, 4).map(isFull)).toEqual([true, false, false, true]);
     expect(shell.commands[0]).toContain('qdisc show');
+  });
+
+  it('with no counters to read, reads conntrack alone once it has a ruleset, each sample carrying it', async () => {
+    const start = parseNftJson(fixture('nft-ruleset-none.json'));
+    const given = new CapturedShell();
+    const samples = await sample(given, 6, start, false, false);
+    expect(given.commands.slice(0, 6).map(isFull)).toEqual([false, false, false, false, false, false]);
+    expect(samples.every((x) => x.ruleset === start)).toBe(true);
+    const none = new CapturedShell();
+    await sample(none, 4, undefined, false, false);
+    expect(none.commands.slice(0, 4).map(isFull)).toEqual([true, false, false, false]);
   });
 
   it('asks the second sample an interval after the first began, not at once', async () => {
