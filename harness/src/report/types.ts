@@ -72,7 +72,8 @@ export interface ScenarioReport {
   hosts?: HostsInfo;
   hostsLog?: string;
   accelReason?: string;
-  boot: BootReport | null;
+  /** How the DUT came up; what its boot warned of is in `warnings`, with the rest. */
+  boot: Omit<BootReport, 'warnings'> | null;
   offload: {
     requested: OffloadMode;
     effective: OffloadMode | null;

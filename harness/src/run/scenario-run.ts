@@ -78,9 +78,11 @@ export async function runScenario(ctx: ScenarioContext): Promise<ScenarioReport>
     target.describe(dut, report);
     report.accel = dut.accel;
     report.accelReason = dut.accelReason;
-    report.boot = boot;
+    // The boot's warnings join the scenario's, kept once.
+    const { warnings: bootWarnings, ...booted } = boot;
+    report.boot = booted;
     ctx.onStep('boot', `${dut.accel} ${boot.kind} ${(dut.bootMs / 1000).toFixed(1)} s`);
-    for (const w of boot.warnings) warn(w);
+    for (const w of bootWarnings) warn(w);
 
     const platform: Platform = await step('platform', async () => preparePlatform(s, await target.platform(s, dut), dut, report));
     // The hosts' side (host ip/tc) and the DUT's own (its console) need nothing of each other.

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -57,7 +57,10 @@ describe('HTML report', () => {
       await expect.poll(() => failing.locator('table.assertions').innerText()).toMatch(/✘\s+flows\.state\s+all data streams \(at least 1\) last seen in state none/);
       // Why each stream ended: the failing one was never decided (its streams stay in sw), so it ran its duration and says what was missing.
       expect(await failing.locator('ul.traffic-ends').innerText()).toMatch(/^traffic\[0\] tcp upload: ended at [\d.]+ s, duration: ran its full duration \(2 s\); undecided at the last sample: flows of traffic\[0\]: 0 of 3 samples in none$/);
-      expect(await page.locator('#s-sqm-sw-offload ul.traffic-ends').textContent()).toMatch(/^traffic\[0\] tcp upload: ended at [\d.]+ s, decided: expectations decided at [\d.]+ s: flows in sw in 3 consecutive samples, sqm window/);
+      // Decided once the latency under load is well inside its bound; on a loaded host it may not get there (seen: 1 run in 7), and the page says so.
+      expect(await page.locator('#s-sqm-sw-offload ul.traffic-ends').textContent()).toMatch(
+        /^traffic\[0\] tcp upload: ended at [\d.]+ s, (decided: expectations decided at [\d.]+ s: flows in sw in 3 consecutive samples, sqm window|duration: ran its full duration \(8 s\); undecided at the last sample: sqm: latency under load)/,
+      );
 
       const search = failing.locator('input.search');
       await search.fill('qemu-system-x86_64');
@@ -94,6 +97,26 @@ describe('HTML report', () => {
     expect(m.stdout).toMatch(/merged 1 report\(s\), 2 scenario\(s\), 1 failed or errored/);
     expect(readFileSync(join(merged, 'junit.xml'), 'utf8')).toContain('tests="2" failures="1"');
     expect(readFileSync(join(merged, 'report.html'), 'utf8')).toContain('"name":"failing-scenario"');
+
+    // A scenario's warnings are on the page, under its kernel's and firewall4's texts: this
+    // run has none, so one is written into a copy of its report and the page made from it.
+    const warned = join(out, 'warned');
+    mkdirSync(warned);
+    const rep = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as RunReport;
+    rep.scenarios.find((x) => x.name === 'failing-scenario')!.warnings = ['transmit queue timeout: QEMU stopped serving an emulated NIC: lan NIC\'s transmit ring: held'];
+    writeFileSync(join(warned, 'report.json'), JSON.stringify(rep));
+    const w = await execa('node', [join(root, 'harness/bin/hil.js'), 'report', 'merge', '--out', join(warned, 'page'), warned], { reject: false, cwd: root });
+    expect(w.exitCode, w.stderr).toBe(1);
+    const browser2 = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    try {
+      const page = await browser2.newPage();
+      await page.goto(`file://${join(warned, 'page', 'report.html')}`);
+      await page.waitForSelector('body[data-ready=true]', { timeout: 15_000 });
+      expect(await page.locator('#s-failing-scenario pre.kernel').innerText()).toContain('warning: transmit queue timeout: QEMU stopped serving an emulated NIC: lan NIC\'s transmit ring: held');
+      expect(await page.locator('#s-sqm-sw-offload').textContent()).not.toContain('warning:');
+    } finally {
+      await browser2.close();
+    }
     expect(await leftovers()).toEqual([]);
   }, 180_000);
 });
