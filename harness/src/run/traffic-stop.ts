@@ -40,8 +40,9 @@ export class TrafficStop {
   private readonly evidence: Evidence;
   private readonly ac = new AbortController();
   private engineReads = 0;
-  /** What was undecided at the last sample: said for streams that ran their full duration. */
+  /** What was undecided at the last sample, and when (ms): said for streams that ran their full duration. */
   private lastPending: string[] = ['no sample was taken while the streams ran'];
+  private lastSampleMs: number | undefined;
   /** Set when the harness stopped the traffic early. */
   stopped: TrafficStopReport | undefined;
 
@@ -63,6 +64,7 @@ export class TrafficStop {
     const young = this.slots.some((s) => s.startedAtMs === undefined || now - s.startedAtMs < minDurationS(s.spec) * 1000);
     if (young) {
       this.lastPending = [`minDuration not reached`];
+      this.lastSampleMs = now;
       return;
     }
     if (this.o.enginePort && this.evidence.wantsEngineHits(now)) {
@@ -73,6 +75,7 @@ export class TrafficStop {
     }
     const at = performance.now() - this.t0;
     this.lastPending = this.evidence.pending(at);
+    this.lastSampleMs = at;
     if (this.lastPending.length) return;
     // Streams about to end on their own are let be: an interrupt then only cuts their results short.
     if (this.slots.every((s) => at > s.startedAtMs! + s.spec.duration * 1000 - NEAR_END_MS)) return;
@@ -89,7 +92,9 @@ export class TrafficStop {
         r.end.why = `ran its fixed duration (${r.spec.duration} s, --fixed-duration)`;
         continue;
       }
-      if (this.lastPending.length) r.end.why += `; undecided at the last sample: ${this.lastPending.join('; ')}`;
+      // When: on a loaded host the last sample can be seconds before the end.
+      const at = this.lastSampleMs === undefined ? '' : ` at the last sample (${(this.lastSampleMs / 1000).toFixed(1)} s)`;
+      if (this.lastPending.length) r.end.why += `; undecided${at}: ${this.lastPending.join('; ')}`;
     }
   }
 }

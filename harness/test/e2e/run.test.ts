@@ -60,7 +60,7 @@ describe('hil run, end to end', () => {
       expect(['decided', 'duration'], e.name).toContain(e.by);
       expect(e.atMs, e.name).toBeGreaterThan(DEFAULT_MIN_DURATION_S * 1000);
       if (e.by === 'decided') expect(e.why, e.name).toMatch(/^expectations decided at [\d.]+ s: /);
-      else expect(e.why, e.name).toMatch(/^ran its full duration \(\d+ s\)(; undecided at the last sample: .+)?$/);
+      else expect(e.why, e.name).toMatch(/^ran its full duration \(\d+ s\)(; undecided( at the last sample \([\d.]+ s\))?: .+)?$/);
     }
     const warmBy = Object.fromEntries(warmRep.scenarios.map((s) => [s.name, s]));
     // How many end early depends on how busy the host is (a 2 s stream decided at 1.7-1.9 s
