@@ -9,7 +9,7 @@ import { readTxRings } from './tx-rings.js';
 import type { Accel, Dut } from './types.js';
 
 /** Every QEMU DUT's QMP socket lives here (saving its state, reading its NICs' rings). */
-export const QMP_DIR = process.env.HIL_QMP_DIR ?? '/run/offload-hil/qmp';
+const QMP_DIR = process.env.HIL_QMP_DIR ?? '/run/offload-hil/qmp';
 
 export interface QemuBootOptions {
   name: string;

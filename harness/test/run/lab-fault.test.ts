@@ -1,11 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { checkLabFault } from '../../src/run/lab-fault.js';
-import { judgeTxRing, toReading, type TxRingAnswers } from '../../src/targets/tx-rings.js';
+import { judgeTxRing } from '../../src/targets/tx-rings.js';
 import { passedReport } from '../report/scenario-report.js';
+import { heldReading as held, idleReading as idle } from '../targets/tx-ring-readings.js';
 
-const idle = toReading(JSON.parse(readFileSync(new URL('../fixtures/qmp-tx-ring-idle.json', import.meta.url), 'utf8')) as TxRingAnswers);
-const held = { ...idle, guestAvailIdx: 348, lastAvailIdx: 111, inuse: 1, usedIdx: 110 };
 // The line Debian's 6.1 printed in the lab's stalls (harness/test/fixtures/dmesg-tx-timeout.txt).
 const timeout = 'virtio_net virtio0 eth0: NETDEV WATCHDOG: CPU: 0: transmit queue 0 timed out 5684 ms';
 const reportWith = (trouble: string[]) => ({ ...passedReport, kernelLog: { trouble } });

@@ -1,9 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { judgeTxRing, toReading, type TxRingAnswers, type TxRingReading } from '../../src/targets/tx-rings.js';
+import { judgeTxRing, type TxRingReading } from '../../src/targets/tx-rings.js';
+import { heldReading, idleReading as base } from './tx-ring-readings.js';
 
-const idle = JSON.parse(readFileSync(new URL('../fixtures/qmp-tx-ring-idle.json', import.meta.url), 'utf8')) as TxRingAnswers;
-const base = toReading(idle);
 const at = (o: Partial<TxRingReading>): TxRingReading => ({ ...base, ...o });
 
 describe('a NIC transmit ring as QEMU reports it', () => {
@@ -23,8 +21,7 @@ describe('a NIC transmit ring as QEMU reports it', () => {
   });
 
   it('buffers QEMU took and keeps: held, the lab\'s fault', () => {
-    const held = at({ guestAvailIdx: 348, lastAvailIdx: 111, inuse: 1, usedIdx: 110 });
-    expect(judgeTxRing('wan', held, held)).toMatchObject({ role: 'wan', state: 'held', fault: 'lab' });
+    expect(judgeTxRing('wan', heldReading, heldReading)).toMatchObject({ role: 'wan', state: 'held', fault: 'lab' });
   });
 
   it('a ring that moved between the readings is not stuck, whatever it holds at the second', () => {
