@@ -1,5 +1,5 @@
 import type { BootImage } from '../images/default-image.js';
-import type { QemuProfile, NicRole } from './qemu-profile.js';
+import { nicId, type QemuProfile, type NicRole } from './qemu-profile.js';
 import type { Accel } from './types.js';
 
 export interface QemuArgsInput {
@@ -19,9 +19,6 @@ export interface QemuArgsInput {
   /** A saved state (QEMU migration stream) to start from instead of booting. */
   incoming?: string;
 }
-
-/** The NIC's QEMU device id: QMP finds its virtio rings by it (targets/tx-rings.ts). */
-export const nicId = (role: NicRole): string => `nic-${role}`;
 
 /** Quotes for the /bin/sh that QEMU's exec: migration runs. */
 export const shQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;

@@ -7,6 +7,9 @@ import { UserError } from '../util/errors.js';
 export const NIC_ROLES = ['lan', 'wan'] as const;
 export type NicRole = (typeof NIC_ROLES)[number];
 
+/** The NIC's QEMU device id: QMP finds its virtio rings by it (targets/tx-rings.ts). */
+export const nicId = (role: NicRole): string => `nic-${role}`;
+
 const profileSchema = z.object({
   $comment: z.string().optional(),
   name: z.string(),

@@ -1,5 +1,4 @@
-import { nicId } from './qemu-args.js';
-import type { NicRole } from './qemu-profile.js';
+import { nicId, type NicRole } from './qemu-profile.js';
 import { Qmp } from './qmp.js';
 
 /**
