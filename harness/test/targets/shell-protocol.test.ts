@@ -40,6 +40,20 @@ describe('ConsoleShell over the real agent', () => {
     expect(r.durationMs).toBeGreaterThan(0);
   });
 
+  it('each command has its own stderr and an empty stdin, and sees none of the agent\'s descriptors', async () => {
+    expect((await shell.run('echo a-longer-error >&2')).stderr).toBe('a-longer-error\n');
+    // The agent keeps one stderr file open: what a command wrote is gone before the next.
+    expect(await shell.run('echo short >&2')).toMatchObject({ stdout: '', stderr: 'short\n' });
+    expect(await shell.run('true')).toMatchObject({ stdout: '', stderr: '' });
+    expect((await shell.run('cat; echo "<$?>"')).stdout).toBe('<0>\n');
+    // A program it starts has its stdin, stdout and stderr, not the agent's fds 8 and 9 (the
+    // test's own pty may pass on others: only these are the agent's).
+    const fds = (await shell.run('ls -1 /proc/self/fd')).stdout.split('\n').filter(Boolean).map(Number);
+    expect(fds).toEqual(expect.arrayContaining([0, 1, 2]));
+    expect(fds).not.toContain(8);
+    expect(fds).not.toContain(9);
+  });
+
   it('output without a trailing newline, quotes, newlines in the command', async () => {
     expect((await shell.run("printf 'a b'")).stdout).toBe('a b');
     expect((await shell.run("x='it''s'\nprintf '%s\\n' \"$x\" 'two'")).stdout).toBe("its\ntwo\n");
