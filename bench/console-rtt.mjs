@@ -1,7 +1,8 @@
 // The console round trip, measured side by side on one booted DUT (root, after setup):
 //   agent: median of 100 `true` through the harness's command agent (frames, ids, exit codes)
-//   floor: median of 100 lines (in five blocks of 20 of each, alternating) through a plain read/echo loop on the same serial line (what a
+//   floor: median of 100 lines through a plain read/echo loop on the same serial line (what a
 //          pexpect loop against a shell measures: a line in, the same line back), over the same pty
+// in five blocks of 20 of each, alternating, each after five of its kind that are not counted.
 // Prints one JSON line; PROFILE=x86-64 (a qemu/ profile) and APPEND=... (kernel arguments in
 // place of the profile's) compare consoles, e.g. APPEND="console=ttyS0 quiet" for 9600 baud.
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -26,8 +27,7 @@ try {
   const agent = [];
   const floor = [];
   let seen = '';
-  // Blocks of each, alternating: a run's medians moved together with the host's state (the
-  // floor's median was 0.5 ms in one boot and 0.8 ms in the next), so both see the same.
+  // Blocks of each, alternating: whatever else the host does during the run falls on both alike.
   for (let block = 0; block < BLOCKS; block++) {
     for (let i = -WARM; i < N / BLOCKS; i++) {
       const ms = (await dut.shell.run('true')).durationMs;
@@ -56,8 +56,8 @@ try {
     }
     // As long as the agent's command lines ("1a P true": 10 bytes with the newline): the UART
     // interrupts at its FIFO trigger (8 bytes) and for the rest after a timeout of 4 characters.
-    // The first lines after the loop starts run at several times the cost (a restarted
-    // loop's code is translated anew): each block measures after WARM lines of each.
+    // The first lines after the loop starts took several times as long (with them counted,
+    // the floor's medians were 0.9-1.2 ms against 0.5-0.9 ms without): WARM of each go first.
     for (let i = -WARM; i < N / BLOCKS; i++) {
       const ms = await echo(`x${String(block * N + i + WARM).padStart(8, '0')}`);
       if (i >= 0) floor.push(ms);

@@ -3,7 +3,7 @@
 #  1. hil run scenarios/sw-offload.yaml, warm (snapshot present) and --cold, vs bench/baseline.sh
 #     (same work, plain script, cold boot), ROUNDS rounds each, interleaved
 #  2. cold boot to ready vs snapshot restore to ready (bench/boot-restore.mjs)
-#  3. console round trip: the agent's (median of 50 `true`) beside a plain echo loop's on the same line
+#  3. console round trip: the agent's (median of 100 `true`) beside a plain echo loop's on the same line, alternating
 #  4. the shipped suite: --cold with fixed durations and adaptive, warm from an empty snapshot
 #     cache, warm with the snapshot present with fixed durations and adaptive (wall time; peak
 #     RSS of the harness process; bench/steps.mjs on the report printed says where the time went)
