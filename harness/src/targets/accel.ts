@@ -1,4 +1,4 @@
-import { access, constants, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, constants, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import type { BootImage } from '../images/default-image.js';
@@ -37,7 +37,9 @@ export async function chooseAccel(profile: QemuProfile, image: BootImage): Promi
 }
 
 async function probeKvm(profile: QemuProfile, image: BootImage): Promise<AccelChoice> {
-  const transcript = join(tmpdir(), `hil-kvm-probe-${process.pid}.log`);
+  // A folder of its own: the transcript has companions (the raw log, the serial log), all removed with it.
+  const dir = await mkdtemp(join(tmpdir(), 'hil-kvm-probe-'));
+  const transcript = join(dir, 'console.log');
   const start = performance.now();
   try {
     const dut = await bootQemu({
@@ -51,7 +53,6 @@ async function probeKvm(profile: QemuProfile, image: BootImage): Promise<AccelCh
     const why = log.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('[hil]')).pop() ?? (e as Error).message;
     return { accel: 'tcg', reason: `KVM probe failed (${why.slice(0, 160)}); using TCG` };
   } finally {
-    await rm(transcript, { force: true });
-    await rm(`${transcript}.serial`, { force: true });
+    await rm(dir, { recursive: true, force: true });
   }
 }

@@ -2,9 +2,11 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BootImage } from '../images/default-image.js';
 import { PtyConsole } from './pty-console.js';
-import { ConsoleShell } from './shell-protocol.js';
+import { LoginError } from './openwrt-login.js';
+import { ConsoleShell, ShellTimeoutError } from './shell-protocol.js';
 import { qemuArgs } from './qemu-args.js';
 import type { NicRole, QemuProfile } from './qemu-profile.js';
+import { readGuestCpus } from './guest-cpus.js';
 import { readTxRings } from './tx-rings.js';
 import type { Accel, Dut } from './types.js';
 
@@ -80,6 +82,12 @@ export async function bootQemu(o: QemuBootOptions): Promise<QemuDut> {
       },
     };
   } catch (e) {
+    // A boot that went silent until its timeout: where QEMU has the guest says why.
+    if ((e instanceof ShellTimeoutError || (e instanceof LoginError && / timed out;/.test(e.message))) && !con.closed) {
+      const where = await readGuestCpus(qmpSocket).catch((q: Error) => `QEMU could not be asked where the guest is: ${q.message}`);
+      e.message = `${e.message}; ${where}`;
+      con.note(where);
+    }
     await con.kill();
     await removeQmp();
     throw e;
