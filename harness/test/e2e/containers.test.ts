@@ -55,7 +55,9 @@ describe('container target', () => {
     expect(h.traffic.map((t) => t.error)).toEqual([null, null]);
     expect(Math.min(...h.traffic.map((t) => t.bytes))).toBeGreaterThan(1_000_000);
     expect(h.flows.length).toBeGreaterThanOrEqual(2);
-    expect(h.latency!.loaded.samples).toBeGreaterThan(10);
+    // The probe ran under load: adaptive traffic ends the streams once decided (~1 s on a fast
+    // host), so 7-10 probes at 100 ms, not the ~30 of the full 3 s.
+    expect(h.latency!.loaded.samples).toBeGreaterThanOrEqual(3);
     expect(readFileSync(h.hostsLog!, 'utf8')).toMatch(/--- lan host container [0-9a-f]{12}\n[\s\S]*--- wan host container /);
     expect(await leftovers()).toEqual([]);
   }, 300_000);
