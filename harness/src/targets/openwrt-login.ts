@@ -12,6 +12,8 @@ const NO_BOOT = /UEFI Interactive Shell|Shell> *$|No bootable device|>>Start PXE
 const END = 'HIL_AGENT_EOF';
 
 export class LoginError extends Error {}
+/** The console said nothing the login waits for in time (QEMU may still be running the guest). */
+export class LoginTimeoutError extends LoginError {}
 
 export function waitFor(con: DutConsole, what: string, test: (buf: string) => string | undefined, deadline: number, signal?: AbortSignal): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -27,7 +29,7 @@ export function waitFor(con: DutConsole, what: string, test: (buf: string) => st
     const onAbort = () => done(new Error(`${what}: interrupted`));
     const timer = setTimeout(() => {
       const tail = buf.replace(/\r/g, '').trim().split('\n').pop() ?? '';
-      done(new LoginError(`${what} timed out; the console's last line: ${JSON.stringify(tail.slice(-120))}`));
+      done(new LoginTimeoutError(`${what} timed out; the console's last line: ${JSON.stringify(tail.slice(-120))}`));
     }, Math.max(0, deadline - performance.now()));
     signal?.addEventListener('abort', onAbort, { once: true });
     off = con.onData((d) => {

@@ -2,7 +2,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BootImage } from '../images/default-image.js';
 import { PtyConsole } from './pty-console.js';
-import { LoginError } from './openwrt-login.js';
+import { LoginTimeoutError } from './openwrt-login.js';
 import { ConsoleShell, ShellTimeoutError } from './shell-protocol.js';
 import { qemuArgs } from './qemu-args.js';
 import type { NicRole, QemuProfile } from './qemu-profile.js';
@@ -12,6 +12,8 @@ import type { Accel, Dut } from './types.js';
 
 /** Every QEMU DUT's QMP socket lives here (saving its state, reading its NICs' rings). */
 const QMP_DIR = process.env.HIL_QMP_DIR ?? '/run/offload-hil/qmp';
+/** Where a QEMU DUT of this name has its QMP socket, unless the caller gives one. */
+export const qmpSocketPath = (name: string): string => join(QMP_DIR, `${name}.sock`);
 
 export interface QemuBootOptions {
   name: string;
@@ -47,7 +49,7 @@ export interface QemuDut extends Dut {
 export async function bootQemu(o: QemuBootOptions): Promise<QemuDut> {
   const ownQmp = !o.qmpSocket;
   if (ownQmp) await mkdir(QMP_DIR, { recursive: true });
-  const qmpSocket = o.qmpSocket ?? join(QMP_DIR, `${o.name}.sock`);
+  const qmpSocket = o.qmpSocket ?? qmpSocketPath(o.name);
   const removeQmp = () => (ownQmp ? rm(qmpSocket, { force: true }) : Promise.resolve());
   const args = qemuArgs({ ...o, qmpSocket, accel: o.accel.accel, incoming: o.restore?.state, serialLog: `${o.transcript}.serial` });
   const [file, argv] = o.netns ? ['ip', ['netns', 'exec', o.netns, o.profile.binary, ...args]] : [o.profile.binary, args];
@@ -83,7 +85,7 @@ export async function bootQemu(o: QemuBootOptions): Promise<QemuDut> {
     };
   } catch (e) {
     // A boot that went silent until its timeout: where QEMU has the guest says why.
-    if ((e instanceof ShellTimeoutError || (e instanceof LoginError && / timed out;/.test(e.message))) && !con.closed) {
+    if ((e instanceof ShellTimeoutError || e instanceof LoginTimeoutError) && !con.closed) {
       const where = await readGuestCpus(qmpSocket).catch((q: Error) => `QEMU could not be asked where the guest is: ${q.message}`);
       e.message = `${e.message}; ${where}`;
       con.note(where);

@@ -65,11 +65,25 @@ export class Qmp {
     } else p.resolve('QMP' in m ? m.QMP : m.return);
   }
 
-  execute<T = unknown>(command: string, args?: Record<string, unknown>): Promise<T> {
+  /**
+   * timeoutMs: a QEMU whose main loop is stuck never answers; past it the command fails and
+   * the connection is closed (its answer could only come after, for a command nobody awaits).
+   */
+  execute<T = unknown>(command: string, args?: Record<string, unknown>, timeoutMs?: number): Promise<T> {
     if (this.closedWith) return Promise.reject(this.closedWith);
     if (this.pending) return Promise.reject(new Error('QMP: a command is already in flight'));
     return new Promise<T>((resolve, reject) => {
-      this.pending = { resolve: resolve as (v: unknown) => void, reject };
+      const timer = timeoutMs === undefined ? undefined : setTimeout(() => {
+        this.closedWith ??= new Error(`QMP did not answer ${command} in ${timeoutMs} ms`);
+        this.pending = undefined;
+        reject(this.closedWith);
+        this.sock.destroy();
+      }, timeoutMs);
+      const settle = <V>(f: (v: V) => void) => (v: V) => {
+        clearTimeout(timer);
+        f(v);
+      };
+      this.pending = { resolve: settle(resolve as (v: unknown) => void), reject: settle(reject) };
       this.sock.write(JSON.stringify(args ? { execute: command, arguments: args } : { execute: command }) + '\n');
     });
   }

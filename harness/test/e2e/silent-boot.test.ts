@@ -5,7 +5,7 @@ import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadDefaultImage } from '../../src/images/default-image.js';
 import { loadProfile } from '../../src/targets/qemu-profile.js';
-import { bootQemu } from '../../src/targets/qemu.js';
+import { bootQemu, qmpSocketPath } from '../../src/targets/qemu.js';
 import { ShellTimeoutError } from '../../src/targets/shell-protocol.js';
 
 const work = mkdtempSync(join(tmpdir(), 'hil-e2e-silent-'));
@@ -28,7 +28,7 @@ describe('a boot that prints nothing until its timeout', () => {
     expect(where, (err as Error).message).not.toBeNull();
     expect((err as Error).message).toMatch(/^waiting for the DUT shell timed out after 8000 ms; /);
     expect(readFileSync(transcript, 'utf8')).toContain(where![1]);
-    expect(existsSync(`/run/offload-hil/qmp/${name}.sock`)).toBe(false);
+    expect(existsSync(qmpSocketPath(name))).toBe(false);
     expect((await execa('pgrep', ['-f', '--', `-name ${name} `], { reject: false })).stdout).toBe('');
   }, 60_000);
 });
